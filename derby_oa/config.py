@@ -1,0 +1,40 @@
+"""Paths and settings, taken from environment variables with project defaults."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+GEO_DIR = PROJECT_ROOT / "geo"
+
+DERBY = "E06000015"
+ENGLAND = "E92000001"
+EAST_MIDLANDS = "E12000004"
+DERBY_LA_NUMBER = 831
+WARD_VINTAGE_PLAN = "2003-2023"
+WARD_VINTAGE_CURRENT = "2023"
+# Derby's DfE children's-services statistical neighbour groups (area_groups.group_id).
+SN_GROUP_CURRENT = "sn_2025"
+SN_GROUP_PLAN = "sn_2021"
+
+
+def db_path() -> Path:
+    """Database file: `DERBY_OA_DB` or `data/derby_oa.duckdb` (git-ignored)."""
+    return Path(os.environ.get("DERBY_OA_DB") or DATA_DIR / "derby_oa.duckdb")
+
+
+def cache_dir() -> Path:
+    """Download cache for published files: `DERBY_OA_CACHE` or `data/cache/` (git-ignored)."""
+    return Path(os.environ.get("DERBY_OA_CACHE") or DATA_DIR / "cache")
+
+
+def mirror_dir() -> Path | None:
+    """Local mirror of the published files (same layout as the manifest), if configured."""
+    value = os.environ.get("DERBY_OA_DATA_MIRROR")
+    return Path(value) if value else None
+
+
+def offline() -> bool:
+    """`DERBY_OA_OFFLINE=1` forbids network downloads (mirror and cache only)."""
+    return os.environ.get("DERBY_OA_OFFLINE", "") not in ("", "0", "false")

@@ -1,0 +1,104 @@
+"""Statistics by the field's conventions: Wilson intervals, polarity-aware comparison, ranks."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054
+
+BETTER, SIMILAR, WORSE, NOT_JUDGED = "better", "similar", "worse", "cannot be judged"
+IMPROVING, WORSENING, NO_CLEAR_CHANGE = "improving", "worsening", "no clear change"
+
+
+def wilson(numerator: float, denominator: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion, returned as percentages (lower, upper)."""
+    if denominator is None or denominator <= 0 or numerator is None or not 0 <= numerator <= denominator:
+        raise ValueError(f"need 0 <= numerator <= denominator > 0, got {numerator}/{denominator}")
+    p = numerator / denominator
+    z2 = z * z
+    centre = (p + z2 / (2 * denominator)) / (1 + z2 / denominator)
+    half = z * math.sqrt(p * (1 - p) / denominator + z2 / (4 * denominator ** 2)) / (1 + z2 / denominator)
+    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+
+
+def good_direction(polarity: str, difference: float) -> int:
+    """+1 if a positive difference is good under this polarity, -1 if bad, 0 if no judgement."""
+    if polarity == "higher_is_better":
+        return int(np.sign(difference))
+    if polarity == "lower_is_better":
+        return -int(np.sign(difference))
+    return 0
+
+
+def compare_interval(lower: float | None, upper: float | None, benchmark: float | None, polarity: str) -> str:
+    """Better/similar/worse than a benchmark using a 95% interval (the Fingertips rule)."""
+    if polarity == "no_judgement" or benchmark is None or lower is None or upper is None \
+            or any(pd.isna(x) for x in (lower, upper, benchmark)):
+        return NOT_JUDGED
+    if lower > benchmark:
+        return BETTER if polarity == "higher_is_better" else WORSE
+    if upper < benchmark:
+        return WORSE if polarity == "higher_is_better" else BETTER
+    return SIMILAR
+
+
+def significance(numerator, denominator, benchmark, polarity: str) -> tuple[str, tuple[float, float] | None]:
+    """Compare a proportion with a benchmark %; NOT_JUDGED when counts are unknown."""
+    if numerator is None or denominator is None or pd.isna(numerator) or pd.isna(denominator) or denominator <= 0:
+        return NOT_JUDGED, None
+    lo, hi = wilson(float(numerator), float(denominator))
+    return compare_interval(lo, hi, benchmark, polarity), (lo, hi)
+
+
+def direction_of_travel(baseline: float | None, latest: float | None, polarity: str, threshold: float = 0.0) -> str:
+    """Improving, worsening or no clear change between two values, judged by polarity.
+
+    A change no larger than `threshold` (in the indicator's unit) counts as no clear change.
+    """
+    if baseline is None or latest is None or pd.isna(baseline) or pd.isna(latest) or polarity == "no_judgement":
+        return NO_CLEAR_CHANGE
+    change = latest - baseline
+    if abs(change) <= threshold:
+        return NO_CLEAR_CHANGE
+    return IMPROVING if good_direction(polarity, change) > 0 else WORSENING
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where an area sits among others for one indicator and period."""
+
+    rank: int | None  # 1 = best by polarity
+    of: int
+    quartile: str | None  # "A" (best) .. "D" (worst), the LAIT convention
+
+
+def position(values: pd.Series, area: str, polarity: str) -> Position:
+    """Rank (1 = best) and LAIT-style quartile band of `area` among `values` (indexed by area code).
+
+    Ties share the best rank. Quartiles split the ranked areas into four near-equal bands.
+    """
+    vals = values.dropna()
+    n = len(vals)
+    if area not in vals.index or polarity == "no_judgement" or n == 0:
+        return Position(None, n, None)
+    ascending = polarity == "lower_is_better"
+    ranks = vals.rank(ascending=ascending, method="min")
+    rank = int(ranks[area])
+    band = min(3, int((rank - 1) * 4 // n))
+    return Position(rank, n, "ABCD"[band])
+
+
+def linear_trend(years: list[int], values: list[float]) -> tuple[float, float, float] | None:
+    """Least-squares slope, intercept and residual standard error; None with fewer than 2 points."""
+    x, y = np.asarray(years, float), np.asarray(values, float)
+    mask = ~np.isnan(y)
+    x, y = x[mask], y[mask]
+    if len(x) < 2:
+        return None
+    slope, intercept = np.polyfit(x, y, 1)
+    resid = y - (slope * x + intercept)
+    se = float(np.sqrt((resid ** 2).sum() / (len(x) - 2))) if len(x) > 2 else float("nan")
+    return float(slope), float(intercept), se

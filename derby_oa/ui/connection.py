@@ -1,0 +1,26 @@
+"""The cached read-only database connection; builds the database on first run if missing."""
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from .. import config, db
+
+_build_lock = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str, mtime: float):
+    return db.connect(path)
+
+
+def get_con():
+    """Read-only connection to the current database file (reopened when the file is replaced)."""
+    path = config.db_path()
+    if not path.is_file():
+        with _build_lock, st.spinner("Building the database from the plan's figures and any published data..."):
+            if not path.is_file():
+                from ..build import build
+                build(path)
+    return _connection(str(path), path.stat().st_mtime).cursor()

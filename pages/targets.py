@@ -1,0 +1,8 @@
+"""Placeholder: filled in by a later issue."""
+import streamlit as st
+
+from derby_oa.ui import widgets
+
+widgets.presentation_mode()
+st.title("targets")
+st.info("This page is being built.")
