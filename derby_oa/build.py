@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import config, fetch
+from . import config, fetch, store
 from .errors import FetchError, InputError
 from .ingest import Bundle, Context, plan, reference
 from .schema import DDL, OBS_KEY, check_observations, conform_observations
@@ -120,8 +120,7 @@ def assemble(ctx: Context, bundles: list[Bundle], ref: dict) -> dict[str, pd.Dat
     }
 
 
-def write_database(tables: dict[str, pd.DataFrame | None], target: Path, report: BuildReport,
-                   keep_tables: dict[str, pd.DataFrame] | None = None) -> None:
+def write_database(tables: dict[str, pd.DataFrame | None], target: Path, report: BuildReport) -> None:
     """Write all tables to a temporary file beside `target`, then atomically replace it."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,8 +134,6 @@ def write_database(tables: dict[str, pd.DataFrame | None], target: Path, report:
             for name, ddl in DDL.items():
                 con.execute(ddl)
                 df = tables.get(name)
-                if df is None and keep_tables:
-                    df = keep_tables.get(name)
                 if df is not None and len(df):
                     cols = [c for c in df.columns]
                     con.register("_incoming", df)
@@ -156,13 +153,41 @@ def write_database(tables: dict[str, pd.DataFrame | None], target: Path, report:
         raise
 
 
+def keep_officer_data(tables: dict, kept: dict[str, pd.DataFrame], report: BuildReport) -> None:
+    """Re-apply officers' uploads (they win over published rows) and local targets to fresh tables."""
+    if not kept:
+        return
+    obs = kept.get("observations")
+    if obs is not None:
+        known = tables["observations"]
+        ok = obs["indicator_id"].isin(tables["indicators"]["indicator_id"]) & obs["area_code"].isin(tables["areas"]["area_code"])
+        obs = conform_observations(obs[ok])
+        merged = pd.concat([obs, known], ignore_index=True).drop_duplicates(OBS_KEY, keep="first")
+        tables["observations"] = merged.sort_values(OBS_KEY, kind="stable").reset_index(drop=True)
+        report.add("uploads", "kept", f"{len(obs):,} uploaded observations re-applied"
+                   + (f"; {int((~ok).sum())} dropped (area or indicator not in this build)" if (~ok).any() else ""))
+    if "targets" in kept:
+        tables["targets"] = pd.concat([tables["targets"], kept["targets"][tables["targets"].columns]], ignore_index=True)
+        report.add("local targets", "kept", f"{len(kept['targets'])} local targets")
+    if "sources" in kept:
+        tables["sources"] = pd.concat([tables["sources"], kept["sources"][tables["sources"].columns]], ignore_index=True)
+    for name in ("uploads", "upload_rows"):
+        if name in kept:
+            tables[name] = kept[name]
+
+
 def build(target: Path | None = None, adapters=ADAPTERS) -> BuildReport:
-    """Build the database at `target` (default `config.db_path()`); return the report."""
+    """Build the database at `target` (default `config.db_path()`); return the report.
+
+    Officers' uploads and local targets in the existing database are kept.
+    """
+    target = Path(target or config.db_path())
     report = BuildReport()
     ctx, bundles, ref = collect(report, adapters)
     tables = assemble(ctx, bundles, ref)
+    keep_officer_data(tables, store.officer_tables(target), report)
     n = len(tables["observations"])
     report.add("database", "written", f"{n:,} observations, {len(tables['areas']):,} areas, "
                                       f"{len(tables['indicators']):,} indicators")
-    write_database(tables, target or config.db_path(), report)
+    write_database(tables, target, report)
     return report

@@ -13,7 +13,7 @@ import pooch
 from . import config
 from .errors import FetchError
 
-MANIFEST = config.DATA_DIR / "manifest.tsv"
+MANIFEST_NAME = "manifest.tsv"
 NETWORK_TIMEOUT_S = 10
 
 
@@ -25,9 +25,9 @@ class ManifestEntry:
     url: str
 
 
-def read_manifest(path: Path = MANIFEST) -> dict[str, ManifestEntry]:
-    """Manifest entries by relative file name."""
-    with open(path, newline="", encoding="utf-8") as fh:
+def read_manifest(path: Path | None = None) -> dict[str, ManifestEntry]:
+    """Manifest entries by relative file name (default `data/manifest.tsv`)."""
+    with open(path or config.DATA_DIR / MANIFEST_NAME, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     return {r["file"]: ManifestEntry(r["file"], r["sha256"], int(r["bytes"]), r["url"]) for r in rows}
 
@@ -40,7 +40,7 @@ def fetch(name: str, manifest: dict[str, ManifestEntry] | None = None) -> Path:
     """Local path of manifest file `name`, verified by hash; raises FetchError if unobtainable."""
     manifest = manifest or read_manifest()
     if name not in manifest:
-        raise FetchError(f"{name}: not in the manifest {MANIFEST.name}")
+        raise FetchError(f"{name}: not in the manifest {MANIFEST_NAME}")
     entry = manifest[name]
     mirror = config.mirror_dir()
     if mirror is not None:

@@ -31,3 +31,58 @@ def raw():
         except FetchError as exc:  # pragma: no cover - only without mirror and network
             pytest.fail(f"published file unavailable: {exc}. Set DERBY_OA_DATA_MIRROR.")
     return get
+
+
+@pytest.fixture(scope="session")
+def full_db(tmp_path_factory, _mirror_env) -> Path:
+    """A database built from the plan and every published source (via the mirror)."""
+    from derby_oa.build import build
+
+    path = tmp_path_factory.mktemp("full") / "derby_oa.duckdb"
+    report = build(path)
+    skipped = [line for line in report.lines if line[1] == "skipped"]
+    assert not skipped, f"sources skipped in the full build: {skipped}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_db(tmp_path_factory) -> Path:
+    """A database built from the embedded default only (the plan's figures, no published data)."""
+    from derby_oa.build import build
+
+    path = tmp_path_factory.mktemp("default") / "derby_oa.duckdb"
+    build(path, adapters=())
+    return path
+
+
+@pytest.fixture
+def con_full(full_db):
+    from derby_oa.db import connect
+
+    con = connect(full_db)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def con_default(default_db):
+    from derby_oa.db import connect
+
+    con = connect(default_db)
+    yield con
+    con.close()
+
+
+def run_page(db: Path, page: str | None = None, params: dict | None = None, timeout: int = 120):
+    """Run the app (optionally switched to `page`) under AppTest against database `db`."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DERBY_OA_DB"] = str(db)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at

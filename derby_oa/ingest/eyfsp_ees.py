@@ -28,8 +28,6 @@ SYMBOLS = {"c": "c", "x": "x", "z": "z", ".": "z", ":": "x", "..": "x", "-": "x"
 GENDER = {"Total": "all", "Boys": "boys", "Girls": "girls"}
 FSM = {"Total": "all", "FSM": "fsm", "All other pupils": "non_fsm"}
 COMM_LANG = "Communication and Language"
-
-
 LEVEL_FIELD = {"National": "country_code", "Regional": "region_code", "Local Authority": "old_la_code"}
 
 

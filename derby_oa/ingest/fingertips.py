@@ -7,8 +7,8 @@ the `significance` column (comparison with England) is not stored.
 Periods: academic and calendar labels are kept (`2015/16`, `2016`); indicators counted by
 financial year (hospital admissions) get the project's financial label (`2015/16` -> `2015-16`).
 
-Areas: the extracts use current GSS codes for five LAs that `data/areas.csv` holds under their
-older code with the same DfE LA number (see `GSS_ALIASES`); those are mapped. Rows for
+Areas: older extracts use superseded GSS codes for five LAs that `data/areas.csv` holds under
+their current code (see `GSS_ALIASES`); those are mapped. Rows for
 geographies outside the area list are skipped and counted in the notes, but only for these:
 non-metropolitan district councils (E07), combined authorities such as Greater Manchester
 (E47000001) and electoral wards of other LAs (E05, Trafford's wards). Any other unknown code is an error.
@@ -30,12 +30,12 @@ REQUIRED = ["area_code", "area_name", "period", "value", "indicator"]
 MISSING = {"NA", ""}
 
 # Code in the extracts -> code in data/areas.csv (same authority, same DfE LA number).
-GSS_ALIASES = {
-    "E06000057": "E06000048",  # Northumberland, recoded 2013
-    "E08000037": "E08000020",  # Gateshead, recoded 2013
-    "E06000060": "E10000002",  # Buckinghamshire: county became a unitary authority in 2020
-    "E06000065": "E10000023",  # North Yorkshire: county became a unitary authority in 2023
-    "E06000066": "E10000027",  # Somerset: county became a unitary authority in 2023
+GSS_ALIASES = {  # older GSS code in the files -> the current code used in areas.csv
+    "E06000048": "E06000057",  # Northumberland, recoded 2013
+    "E08000020": "E08000037",  # Gateshead, recoded 2013
+    "E10000002": "E06000060",  # Buckinghamshire: county became a unitary authority in 2020
+    "E10000023": "E06000065",  # North Yorkshire: county became a unitary authority in 2023
+    "E10000027": "E06000066",  # Somerset: county became a unitary authority in 2023
 }
 OUT_OF_SCOPE = {"E07": "non-metropolitan districts (E07)", "E47": "combined authorities (E47)",
                 "E05": "wards of other LAs (E05)"}
@@ -46,7 +46,7 @@ DASHBOARD = {
     "trafford_dashboard/excess_weight_year6.csv": ("excess_weight_year6", "all", False),
     "trafford_dashboard/school_readiness_fsm.csv": ("gld", "fsm", False),
     "trafford_dashboard/low_income_families.csv": ("low_income_children", "all", False),
-    "trafford_dashboard/neets.csv": ("neet_16_17", "all", False),
+    "trafford_dashboard/neets.csv": ("neet_or_not_known_16_17", "all", False),
     "trafford_dashboard/admissions_self_harm_young_people.csv": ("self_harm_admissions_10_24", "all", True),
 }
 FILES = tuple(DASHBOARD)
@@ -150,8 +150,8 @@ def read_fingertips_csv(path: Path, indicator_id: str, source_id: str, areas: pd
     raw = read_table(path)
     texts = raw["indicator"].unique()
     if len(texts) > 1:
-        raise InputError(file, f"expected one indicator, found {len(texts)}", row=int(_first(raw["indicator"] != texts[0])) + 1,
-                         field="indicator")
+        row = int(_first(raw["indicator"] != texts[0])) + 1
+        raise InputError(file, f"expected one indicator, found {len(texts)}", row=row, field="indicator")
     return to_observations(raw, file, indicator_id, source_id, areas, breakdown,
                            lambda label: fingertips_period(label, financial))
 

@@ -36,7 +36,8 @@ def read_sheet(path: Path) -> pd.DataFrame:
     if not len(starts):
         raise InputError(file, "no header row starting 'LA num'", field="LA num")
     header = grid.loc[starts[0]].str.strip()
-    missing = [c for c in ["LA num", "LA Name"] + [f"SN{k}" for k in range(1, N_NEIGHBOURS + 1)] if c not in set(header)]
+    needed = ["LA num", "LA Name"] + [f"SN{k}" for k in range(1, N_NEIGHBOURS + 1)]
+    missing = [c for c in needed if c not in set(header)]
     if missing:
         raise InputError(file, f"missing column(s) {', '.join(missing)}", field=missing[0])
     body = grid.loc[starts[0] + 1:].reset_index(drop=True)
@@ -52,7 +53,7 @@ def neighbours_of(path: Path, la_number: int) -> pd.DataFrame:
     if len(rows) != 1:
         raise InputError(file, f"{len(rows)} rows for LA {la_number} (expected 1)", field="LA num")
     row, cells = int(rows[0]), body.iloc[int(rows[0])]
-    names = body.set_index(body["LA num"].str.strip())["LA Name"]
+    names = dict(zip(body["LA num"].str.strip(), body["LA Name"].str.strip()))
     out = []
     for k in range(1, N_NEIGHBOURS + 1):
         col = list(body.columns).index(f"SN{k}")

@@ -2,7 +2,9 @@
 
 Period labels are kept exactly as the file gives them, since neither fits the academic/financial
 styles: monthly claimant counts `March 2023` (year 2023) and rolling APS years `Oct 2021-Sep 2022`
-(year = end year, 2022). Several periods therefore share one `year`; order them by date, not label.
+(year = end year, 2022). So that each `year` has one value and trends read as annual series, only
+March of each year is kept for the claimant rate and only calendar-year windows (`Jan 2023-Dec 2023`)
+for the employment rate; the other months are counted in the notes.
 Only the claimant measure "as a proportion of residents aged 16-64" is kept; the count is of all
 claimants, not the numerator of that rate, so it is not stored. Trafford's wards are skipped.
 """
@@ -25,6 +27,7 @@ MEASURES = {
     "trafford_themes/latest/claimant_count.csv": ("claimant_rate", "Claimants as a proportion of residents aged 16-64"),
     "trafford_themes/latest/employment_rate.csv": ("employment_rate", "Employment rate - aged 16-64"),
 }
+ANNUAL = {"claimant_rate": re.compile(r"March \d{4}"), "employment_rate": re.compile(r"Jan (\d{4})-Dec \1")}
 FILES = tuple(MEASURES)
 _MONTH = re.compile(r"([A-Z][a-z]+) (\d{4})")
 _ROLLING = re.compile(r"([A-Z][a-z]{2}) (\d{4})-([A-Z][a-z]{2}) (\d{4})")
@@ -57,6 +60,7 @@ def load(paths: dict[str, Path], ctx: Context) -> Bundle:
     frames, notes = [], []
     for name, (indicator_id, text) in MEASURES.items():
         obs, skipped = read_measure(paths[name], indicator_id, text, ctx.areas)
-        frames.append(obs)
-        notes += skipped
+        annual = obs["period"].map(lambda p: bool(ANNUAL[indicator_id].fullmatch(p)))
+        frames.append(obs[annual])
+        notes += skipped + [f"{indicator_id}: kept {int(annual.sum())} annual periods of {len(obs)}"]
     return Bundle(SOURCE_ID, observations=pd.concat(frames, ignore_index=True), notes=notes)

@@ -7,6 +7,7 @@ from .. import config
 from ..errors import InputError
 from ..schema import TARGET_KINDS
 from . import Bundle
+from .csvfile import read_strict
 
 SOURCE_ID = "plan_2017"
 FIGURE_COLUMNS = ["figure_id", "indicator_id", "area_code", "period", "year", "breakdown", "value",
@@ -18,12 +19,7 @@ TARGET_COLUMNS = ["target_id", "priority", "indicator_id", "breakdown", "area_co
 
 
 def _read(name: str, columns: list[str]) -> pd.DataFrame:
-    path = config.DATA_DIR / name
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(name, f"missing column(s) {', '.join(missing)}", field=missing[0])
-    return df[columns]
+    return read_strict(config.DATA_DIR / name, columns)[columns]
 
 
 def _numeric(df: pd.DataFrame, file: str, fields: list[str], required: bool) -> pd.DataFrame:

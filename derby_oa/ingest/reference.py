@@ -5,16 +5,12 @@ import pandas as pd
 
 from .. import config
 from ..errors import InputError
+from .csvfile import read_strict
 from ..schema import AREA_TYPES, POLARITIES, THEMES, UNITS
 
 
 def _read(name: str, required: list[str]) -> pd.DataFrame:
-    path = config.DATA_DIR / name
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise InputError(path.name, f"missing column(s) {', '.join(missing)}", field=missing[0])
-    return df
+    return read_strict(config.DATA_DIR / name, required)
 
 
 def _check_in(df: pd.DataFrame, file: str, field: str, allowed) -> None:

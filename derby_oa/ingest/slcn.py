@@ -52,7 +52,8 @@ def area_codes(df: pd.DataFrame, file: str, areas: pd.DataFrame) -> pd.Series:
     dup = code.notna() & code.duplicated()
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
-        raise InputError(file, f"second row for LA code '{la.iloc[i]}' ({name.iloc[i]})", row=i + 1, field="old_la_code")
+        raise InputError(file, f"second row for LA code '{la.iloc[i]}' ({name.iloc[i]})",
+                         row=i + 1, field="old_la_code")
     return code
 
 
@@ -61,8 +62,10 @@ def read_slcn(path: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]
     file = Path(path).name
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     years = sorted(m.group(1) for c in df.columns if (m := re.fullmatch(r"(\d{6})_language", c)))
+    if not years:
+        raise InputError(file, "no <yyyyyy>_language columns", field="201516_language")
     required = ["la_name", "old_la_code"] + [f"{y}_{k}" for y in years for k in ("language", "pupils")]
-    missing = [c for c in required if c not in df.columns] or ([] if years else ["<yyyyyy>_language"])
+    missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(file, f"missing column(s) {', '.join(missing)}", field=missing[0])
     code = area_codes(df, file, areas)
@@ -83,7 +86,8 @@ def read_slcn(path: Path, areas: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]
             "status": lang[keep].notna().map({True: "published", False: "x"}),
             "numerator": lang[keep], "denominator": pupils[keep], "source_id": SOURCE_ID,
         }))
-    notes = [f"{file}: dropped {orphans} SLCN counts with no Year 1 pupil count (LA-name merge artefacts)"] if orphans else []
+    notes = [f"{file}: dropped {orphans} SLCN counts with no Year 1 pupil count (LA-name merge artefacts)"
+             ] if orphans else []
     return pd.concat(frames, ignore_index=True).reindex(columns=OBS_COLUMNS), notes
 
 

@@ -1,0 +1,327 @@
+"""Pure pydeck map builders: ward choropleth, LSOA decile map and ward hex-tile map.
+
+Every builder returns `(deck, legend)`. The deck is `pdk.Deck(..., map_provider=None)`, with no
+basemap and no external requests. The legend is a list of `(label, [r, g, b, a])` for the page to
+show as HTML. Classes use the GOV.UK Analysis Function sequential blues (#12436D dark blue,
+#2073BC mid blue, #6BACE6 light blue) plus two lighter tints of the light blue, so there are 5
+classes. Features with no data are drawn grey (#B1B4B6) with a thick dark outline and diagonal
+hatching. Their `value_label` is "no data", so a missing value never gets the colour of zero.
+Tooltips show the area name, the value, its rank among the areas shown, and the source.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+from pydeck.bindings.json_tools import default_serialize
+
+from . import geometry
+
+SEQUENTIAL_HEX = ("#12436D", "#2073BC", "#6BACE6", "#A6CDF0", "#DAEAF9")  # dark -> light
+NO_DATA_HEX = "#B1B4B6"
+OUTLINE_HEX = "#505A5F"
+NO_DATA_OUTLINE_HEX = "#0B0C0C"
+N_CLASSES = 5
+TOOLTIP_STYLE = {"backgroundColor": "#0B0C0C", "color": "#FFFFFF", "fontSize": "14px", "padding": "8px"}
+
+
+def rgba(hex_colour: str, alpha: int = 255) -> list[int]:
+    """`#RRGGBB` -> [r, g, b, alpha]."""
+    h = hex_colour.lstrip("#")
+    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+NO_DATA_RGBA = rgba(NO_DATA_HEX)
+OUTLINE_RGBA = rgba(OUTLINE_HEX)
+NO_DATA_OUTLINE_RGBA = rgba(NO_DATA_OUTLINE_HEX)
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def _clean_values(values: Mapping[str, float | None], codes: Sequence[str]) -> dict[str, float | None]:
+    return {c: (None if _missing(values.get(c)) else float(values.get(c))) for c in codes}
+
+
+def class_breaks(values: Sequence[float], k: int = N_CLASSES, method: str = "quantile") -> list[float]:
+    """Ascending class edges (at most k + 1, duplicates removed) for the non-missing values.
+
+    `method` is "quantile" (equal counts) or "equal" (equal intervals).
+    """
+    vals = np.array([v for v in values if not _missing(v)], dtype=float)
+    if vals.size == 0:
+        return []
+    if method == "quantile":
+        edges = np.quantile(vals, np.linspace(0, 1, k + 1))
+    elif method == "equal":
+        edges = np.linspace(vals.min(), vals.max(), k + 1)
+    else:
+        raise ValueError(f"unknown classification method '{method}'")
+    out: list[float] = []
+    for e in edges:
+        if not out or e > out[-1] + 1e-12:
+            out.append(float(e))
+    return out if len(out) > 1 else [out[0], out[0]]
+
+
+def class_index(value: float | None, edges: Sequence[float]) -> int | None:
+    """0-based class of `value` (classes are [e0, e1], (e1, e2], ...); None when missing."""
+    if _missing(value) or len(edges) < 2:
+        return None
+    for i in range(1, len(edges)):
+        if value <= edges[i] + 1e-12:
+            return i - 1
+    return len(edges) - 2
+
+
+def class_colours(n: int, reverse: bool = False) -> list[list[int]]:
+    """RGBA for n ascending classes: light (low) to dark (high), or dark-first when `reverse`."""
+    picks = {1: [0], 2: [2, 0], 3: [4, 2, 0], 4: [4, 2, 1, 0], 5: [4, 3, 2, 1, 0]}[max(1, min(n, 5))]
+    colours = [rgba(SEQUENTIAL_HEX[i]) for i in picks]
+    return colours[::-1] if reverse else colours
+
+
+def format_value(value: float | None, decimals: int = 1, unit: str = "") -> str:
+    """Display text of a value: `12.3%`, `12,345`, `123.4 per 100,000`, or "no data"."""
+    if _missing(value):
+        return geometry.NO_DATA_LABEL
+    text = f"{value:,.{decimals}f}"
+    if unit == "%":
+        return text + "%"
+    if unit and unit not in ("score", "count", "rank"):
+        return f"{text} {unit}"
+    return text
+
+
+def rank_labels(values: Mapping[str, float | None], descending: bool = True, noun: str = "wards") -> dict[str, str]:
+    """'Rank 3 of 17 wards (1 = highest)' per code; ties share the best rank; missing -> no rank."""
+    s = pd.Series({c: v for c, v in values.items() if not _missing(v)}, dtype=float)
+    ranks = s.rank(ascending=not descending, method="min")
+    end = "highest" if descending else "lowest"
+    out = {c: f"Rank {int(r)} of {len(s)} {noun} (1 = {end})" for c, r in ranks.items()}
+    for c, v in values.items():
+        if _missing(v):
+            out[c] = f"Not ranked ({geometry.NO_DATA_LABEL})"
+    return out
+
+
+def legend_entries(edges: Sequence[float], colours: Sequence[list[int]], decimals: int = 1, unit: str = "",
+                   include_no_data: bool = True) -> list[tuple[str, list[int]]]:
+    """(label, rgba) per class in ascending order, then the no-data entry."""
+    out = []
+    for i in range(len(edges) - 1):
+        lo, hi = format_value(edges[i], decimals, unit), format_value(edges[i + 1], decimals, unit)
+        out.append((lo if lo == hi else f"{lo} to {hi}", list(colours[i])))
+    if include_no_data:
+        out.append(("No data", list(NO_DATA_RGBA)))
+    return out
+
+
+def hatch_paths(geom: shapely.Geometry, spacing: float = 0.0025, decimals: int = 5) -> list[list[list[float]]]:
+    """Diagonal hatch lines (lon/lat paths) clipped to `geom`, `spacing` degrees of latitude apart."""
+    x0, y0, x1, y1 = geom.bounds
+    k = 1 / math.cos(math.radians((y0 + y1) / 2))  # look 45 degrees on a Mercator view
+    lines = []
+    offset = -(x1 - x0) / k
+    while offset < (y1 - y0):
+        a = (x0, y0 + offset)
+        b = (x1, y0 + offset + (x1 - x0) / k)
+        lines.append(shapely.LineString([a, b]))
+        offset += spacing * math.sqrt(2)
+    clipped = shapely.intersection(np.array(lines, dtype=object), geom)
+    paths = []
+    for part in shapely.get_parts(clipped):
+        if part.geom_type == "LineString" and not part.is_empty:
+            paths.append([[round(x, decimals), round(y, decimals)] for x, y in part.coords])
+    return paths
+
+
+def _tooltip(title: str, source: str) -> dict:
+    def esc(text: str) -> str:
+        return html.escape(str(text)).replace("{", "(").replace("}", ")")
+    body = (f"<b>{{area_name}}</b><br/>{esc(title)}: <b>{{value_label}}</b><br/>{{rank_label}}"
+            f"<br/><span style='font-size:0.85em'>Source: {esc(source)}</span>")
+    return {"html": body, "style": TOOLTIP_STYLE}
+
+
+class CompactDeck(pdk.Deck):
+    """A `pdk.Deck` whose `to_json()` (what st.pydeck_chart sends) has no indentation."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
+def _deck(layers: list, view: dict, tooltip: dict) -> pdk.Deck:
+    return CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
+                    map_provider=None, map_style=None, tooltip=tooltip)
+
+
+def _style_features(fc: dict, colour_of: Mapping[str, list[int] | None], ranks: Mapping[str, str]) -> list[str]:
+    """Add fill/line/rank properties in place; returns the codes with no data."""
+    no_data = []
+    for f in fc["features"]:
+        p = f["properties"]
+        fill = colour_of.get(p["area_code"])
+        if fill is None or p["value"] is None:
+            no_data.append(p["area_code"])
+            p["value_label"] = geometry.NO_DATA_LABEL
+            p.update(fill=list(NO_DATA_RGBA), line=list(NO_DATA_OUTLINE_RGBA), line_w=2.5)
+        else:
+            p.update(fill=list(fill), line=list(OUTLINE_RGBA), line_w=1)
+        p["rank_label"] = ranks.get(p["area_code"], "")
+    return no_data
+
+
+def _choropleth_layers(fc: dict, layer_id: str, no_data: list[str]) -> list[pdk.Layer]:
+    layers = [pdk.Layer("GeoJsonLayer", fc, id=layer_id, pickable=True, stroked=True, filled=True,
+                        auto_highlight=True, highlight_color=[244, 119, 56, 160],
+                        get_fill_color="properties.fill", get_line_color="properties.line",
+                        get_line_width="properties.line_w", line_width_units="'pixels'",
+                        line_width_min_pixels=1)]
+    if no_data:
+        paths = []
+        for f in fc["features"]:
+            if f["properties"]["area_code"] in no_data:
+                geom = shapely.geometry.shape(f["geometry"])
+                paths += [{"path": p} for p in hatch_paths(geom)]
+        if paths:
+            layers.append(pdk.Layer("PathLayer", paths, id=f"{layer_id}-no-data-hatch", pickable=False,
+                                    get_path="path", get_color=list(NO_DATA_OUTLINE_RGBA),
+                                    width_units="'pixels'", get_width=1))
+    return layers
+
+
+def ward_choropleth(boundaries: pd.DataFrame | Mapping, values: Mapping[str, float | None], *,
+                    title: str, source: str, unit: str = "", decimals: int = 1,
+                    method: str = "quantile", reverse: bool = False, layer: str = "ward",
+                    vintage: str | None = None, layer_id: str = "ward-map",
+                    rank_descending: bool = True, width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
+    """Ward choropleth from boundary rows (or a FeatureCollection) and `values` by area code.
+
+    5 classes (`method` "quantile" or "equal") from the values shown; `reverse` makes low values
+    dark. Returns (deck, legend).
+    """
+    if isinstance(boundaries, pd.DataFrame):
+        fc = geometry.boundaries_to_geojson(boundaries, values, layer=layer, vintage=vintage, decimals=decimals)
+    else:
+        fc = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": f["geometry"], "properties": dict(f["properties"])}
+            for f in boundaries["features"]]}
+    codes = [f["properties"]["area_code"] for f in fc["features"]]
+    vals = _clean_values(values, codes)
+    for f in fc["features"]:
+        v = vals[f["properties"]["area_code"]]
+        f["properties"]["value"] = v
+        f["properties"]["value_label"] = format_value(v, decimals, unit)
+    edges = class_breaks(list(vals.values()), N_CLASSES, method)
+    colours = class_colours(max(len(edges) - 1, 1), reverse)
+    colour_of = {c: (colours[class_index(v, edges)] if v is not None else None) for c, v in vals.items()}
+    no_data = _style_features(fc, colour_of, rank_labels(vals, rank_descending, "wards"))
+    view = geometry.fit_view(geometry.bounds_of(fc), width, height)
+    deck = _deck(_choropleth_layers(fc, layer_id, no_data), view, _tooltip(title, source))
+    return deck, legend_entries(edges, colours, decimals, unit)
+
+
+DECILE_CLASSES = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10))
+
+
+def lsoa_decile_map(boundaries: pd.DataFrame | Mapping, deciles: Mapping[str, float | None], *,
+                    title: str = "IMD 2019 decile", source: str = "MHCLG, English Indices of Deprivation 2019",
+                    layer_id: str = "lsoa-map", vintage: str | None = "2011",
+                    ward_outlines: pd.DataFrame | None = None, ward_vintage: str | None = None,
+                    width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
+    """LSOAs coloured by national decile in 5 fixed bands (1-2 darkest = most deprived 20%).
+
+    `ward_outlines` (boundary rows, layer ward) adds ward borders on top.
+    """
+    if isinstance(boundaries, pd.DataFrame):
+        fc = geometry.boundaries_to_geojson(boundaries, deciles, layer="lsoa", vintage=vintage, decimals=0)
+    else:
+        fc = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": f["geometry"], "properties": dict(f["properties"])}
+            for f in boundaries["features"]]}
+    codes = [f["properties"]["area_code"] for f in fc["features"]]
+    vals = _clean_values(deciles, codes)
+    colours = class_colours(len(DECILE_CLASSES), reverse=True)  # decile 1-2 darkest
+    colour_of = {}
+    for c, v in vals.items():
+        band = None if v is None else next((i for i, (lo, hi) in enumerate(DECILE_CLASSES) if v <= hi + 1e-9), 4)
+        colour_of[c] = None if band is None else colours[band]
+    for f in fc["features"]:
+        v = vals[f["properties"]["area_code"]]
+        f["properties"]["value"] = v
+        f["properties"]["value_label"] = geometry.NO_DATA_LABEL if v is None else f"decile {v:g}"
+    ranks = rank_labels(vals, descending=False, noun="LSOAs")
+    no_data = _style_features(fc, colour_of, ranks)
+    for f in fc["features"]:
+        f["properties"]["line_w"] = 2.5 if f["properties"]["area_code"] in no_data else 0.5
+    layers = _choropleth_layers(fc, layer_id, no_data)
+    if ward_outlines is not None:
+        wards = geometry.boundaries_to_geojson(ward_outlines, {}, layer="ward", vintage=ward_vintage)
+        for f in wards["features"]:
+            f["properties"] = {"area_name": f["properties"]["area_name"]}
+        layers.append(pdk.Layer("GeoJsonLayer", wards, id=f"{layer_id}-wards", pickable=False, stroked=True,
+                                filled=False, get_line_color=[11, 12, 12, 255], get_line_width=2,
+                                line_width_units="'pixels'"))
+    view = geometry.fit_view(geometry.bounds_of(fc), width, height)
+    legend = [(f"Deciles {lo}-{hi}" + (" (most deprived 20%)" if lo == 1 else " (least deprived 20%)" if hi == 10 else ""),
+               list(colours[i])) for i, (lo, hi) in enumerate(DECILE_CLASSES)]
+    legend.append(("No data", list(NO_DATA_RGBA)))
+    return _deck(layers, view, _tooltip(title, source)), legend
+
+
+def hex_map(layout: pd.DataFrame, values: Mapping[str, float | None], *, title: str, source: str,
+            unit: str = "", decimals: int = 1, method: str = "quantile", reverse: bool = False,
+            layer_id: str = "ward-hex", size: float = geometry.HEX_SIZE, rank_descending: bool = True,
+            width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
+    """Equal-tile hex map of wards (layout columns area_code, area_name, col, row).
+
+    Same classes, colours and tooltip as `ward_choropleth`; tiles carry a 4-letter label.
+    """
+    codes = list(layout["area_code"])
+    vals = _clean_values(values, codes)
+    edges = class_breaks(list(vals.values()), N_CLASSES, method)
+    colours = class_colours(max(len(edges) - 1, 1), reverse)
+    ranks = rank_labels(vals, rank_descending, "wards")
+    rings = geometry.hex_polygons(layout, size)
+    centres = geometry.hex_centres(layout, size)
+    tiles, labels = [], []
+    for (code, name), ring, centre in zip(zip(layout["area_code"], layout["area_name"]), rings, centres):
+        v = vals[code]
+        k = class_index(v, edges)
+        dark = k is not None and sum(colours[k][:3]) < 400
+        tiles.append({"area_code": code, "area_name": name, "polygon": ring, "value": v,
+                      "value_label": format_value(v, decimals, unit), "rank_label": ranks[code],
+                      "fill": list(NO_DATA_RGBA if k is None else colours[k]),
+                      "line": list(NO_DATA_OUTLINE_RGBA if k is None else [255, 255, 255, 255]),
+                      "line_w": 3 if k is None else 1.5})
+        labels.append({"position": centre, "text": name[:4],
+                       "colour": [255, 255, 255, 255] if dark else [11, 12, 12, 255]})
+    layers = [
+        pdk.Layer("PolygonLayer", tiles, id=layer_id, pickable=True, stroked=True, filled=True,
+                  auto_highlight=True, highlight_color=[244, 119, 56, 160], get_polygon="polygon",
+                  get_fill_color="fill", get_line_color="line", get_line_width="line_w",
+                  line_width_units="'pixels'"),
+        pdk.Layer("TextLayer", labels, id=f"{layer_id}-labels", pickable=False, get_position="position",
+                  get_text="text", get_color="colour", get_size=13, size_units="'pixels'",
+                  get_text_anchor="'middle'", get_alignment_baseline="'center'"),
+    ]
+    missing = [t for t in tiles if t["value"] is None]
+    if missing:
+        paths = []
+        for t in missing:
+            paths += [{"path": p} for p in hatch_paths(shapely.Polygon(t["polygon"]), spacing=size / 4)]
+        layers.insert(1, pdk.Layer("PathLayer", paths, id=f"{layer_id}-no-data-hatch", pickable=False,
+                                   get_path="path", get_color=list(NO_DATA_OUTLINE_RGBA),
+                                   width_units="'pixels'", get_width=1))
+    xs = [p[0] for r in rings for p in r]
+    ys = [p[1] for r in rings for p in r]
+    view = geometry.fit_view((min(xs), min(ys), max(xs), max(ys)), width, height)
+    return _deck(layers, view, _tooltip(title, source)), legend_entries(edges, colours, decimals, unit)
