@@ -20,8 +20,8 @@ def table_digest(path: Path) -> dict[str, str]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_name != 'build_log'").fetchall()]
-        return {n: con.execute(f"SELECT count(*)::VARCHAR || '-' || coalesce(sum(hash(t.*))::VARCHAR, '') FROM {n} t").fetchone()[0]
-                for n in names}
+        return {n: int(pd.util.hash_pandas_object(con.execute(f"SELECT * FROM {n} ORDER BY ALL").df().astype(str),
+                                                  index=False).sum()) for n in names}
     finally:
         con.close()
 
@@ -65,8 +65,12 @@ def test_plan_figures_agree_with_published_series(con_full):
         FROM plan_figures f JOIN observations o USING (indicator_id, area_code, period, breakdown)
         WHERE o.source_id != 'plan_2017' AND o.status = 'published'""").df()
     assert len(rows) >= 10, "expected the plan's headline figures to meet published series"
-    decimals = rows["plan"].map(lambda v: len(repr(float(v)).split(".")[1].rstrip("0")))
-    mismatch = rows[[round(p, d) != round(v, d) for p, v, d in zip(rows["plan"], rows["published"], decimals)]]
+    def places(v: float) -> int:
+        return len(repr(round(float(v), 6)).split(".")[1].rstrip("0"))
+
+    # compare at the coarser of the two roundings (LAIT publishes KS2 as whole percentages)
+    mismatch = rows[[round(p, min(places(p), places(v))) != round(v, min(places(p), places(v)))
+                     for p, v in zip(rows["plan"], rows["published"])]]
     assert mismatch.empty, mismatch.to_string()
     gld = rows.set_index("figure_id").loc["p1_gld_derby_2016"]
     assert gld["plan"] == 66.4 and gld["published"] == pytest.approx(66.4)
@@ -122,7 +126,7 @@ def _edit_csv(path: Path, row: int, field: str, value: str) -> None:
 
 
 @pytest.mark.parametrize("case, expected", [
-    ("truncated", ("plan_figures.csv", "row 53", "truncated")),
+    ("truncated", ("plan_figures.csv", "row", "truncated")),
     ("missing_column", ("plan_figures.csv", "field 'plan_quote'", "missing column")),
     ("non_numeric", ("plan_figures.csv", "row 3, field 'value'", "'lots' is not a number")),
     ("duplicate", ("plan_figures.csv", "row", "duplicate key")),
@@ -134,8 +138,8 @@ def test_bad_input_fails_and_keeps_old_database(case, expected, data_copy, tmp_p
     before = target.read_bytes()
     figures = data_copy / "plan_figures.csv"
     if case == "truncated":
-        text = figures.read_text(encoding="utf-8")
-        figures.write_text(text[: text.rstrip("\n").rfind(",")], encoding="utf-8")
+        data = figures.read_bytes()
+        figures.write_bytes(data[: int(len(data) * 0.6)])
     elif case == "missing_column":
         pd.read_csv(figures, dtype=str).drop(columns=["plan_quote"]).to_csv(figures, index=False)
     elif case == "non_numeric":

@@ -21,7 +21,11 @@ def read_strict(path: Path | str, required: list[str], text: str | None = None, 
             text = Path(path).read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InputError(name, f"is not UTF-8 text (byte {exc.start})") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a quoted field cut off by truncation
+        raise InputError(name, f"is malformed or truncated ({exc})", row=reader.line_num - 1) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise InputError(name, "is empty: no header row")
     header = [h.strip() for h in rows[0]]
