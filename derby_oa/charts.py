@@ -40,53 +40,178 @@ def segment_series(df: pd.DataFrame, breaks: list[int], by: str = "series") -> p
     return out
 
 
+CONTEXT_LABEL = "Each statistical neighbour"
+PREFERRED_ORDER = ["Derby", "England", "East Midlands", "Statistical neighbours (average)"]
+
+
+def period_label(year: int, like: str | None = None) -> str:
+    """Label of an end year in the style of `like` (academic 2015/16, financial 2015-16, else calendar)."""
+    y = int(year)
+    if like and "/" in like and len(like) == 7:
+        return f"{y - 1}/{y % 100:02d}"
+    if like and "-" in like and len(like) == 7:
+        return f"{y - 1}-{y % 100:02d}"
+    return str(y)
+
+
+def period_labels(df: pd.DataFrame) -> dict[int, str]:
+    """End year to period label, from the frame's own period column (one label per year)."""
+    out: dict[int, str] = {}
+    like = df["period"].dropna().iloc[0] if "period" in df and df["period"].notna().any() else None
+    for year, period in zip(df["year"], df["period"] if "period" in df else [None] * len(df)):
+        if pd.isna(year):
+            continue
+        y = int(year)
+        if y not in out or (isinstance(period, str) and len(period) == 7 and len(out[y]) != 7):
+            out[y] = period if isinstance(period, str) and period else period_label(y, like)
+    return out
+
+
+def year_axis(labels: dict[int, str], title: str = "Period") -> alt.X:
+    """Quantitative year axis whose ticks read as period labels (2015/16), one tick per year."""
+    years = sorted(labels)
+    mapping = ", ".join(f"'{y}': '{labels[y]}'" for y in years)
+    angle = -40 if len(years) > 8 else 0
+    axis = alt.Axis(values=years, labelExpr=f"({{{mapping}}})[datum.value] || ''", labelAngle=angle,
+                    labelOverlap=False, grid=False)
+    return alt.X("year:Q", title=title, axis=axis,
+                 scale=alt.Scale(domain=[min(years) - 0.5, max(years) + 0.5], nice=False) if years else alt.Undefined)
+
+
+def gap_notes(meta: dict, years: list[int]) -> pd.DataFrame:
+    """Bands for not-collected years and rules for series breaks within the years shown.
+
+    Columns: start, end (x extent; equal for a rule), label, kind ("not collected" | "series break").
+    """
+    if not years:
+        return pd.DataFrame(columns=["start", "end", "label", "kind"])
+    lo, hi = min(years), max(years)
+    rows = []
+    missing = sorted(y for y in meta.get("not_collected", []) if lo <= y <= hi)
+    run: list[int] = []
+    for y in missing + [None]:
+        if run and (y is None or y != run[-1] + 1):
+            rows.append({"start": run[0] - 0.5, "end": run[-1] + 0.5, "label": "not collected", "kind": "not collected"})
+            run = []
+        if y is not None:
+            run.append(y)
+    rows += [{"start": b - 0.5, "end": b - 0.5, "label": "series break", "kind": "series break"}
+             for b in meta.get("series_breaks", []) if lo < b <= hi]
+    return pd.DataFrame(rows, columns=["start", "end", "label", "kind"])
+
+
 def _annotations(meta: dict, years: list[int]) -> pd.DataFrame:
-    lo, hi = (min(years), max(years)) if years else (0, 0)
-    rows = [{"year": y, "label": "not collected"} for y in meta.get("not_collected", []) if lo <= y <= hi]
-    rows += [{"year": b - 0.5, "label": "series break"} for b in meta.get("series_breaks", []) if lo < b <= hi]
+    """Backward-compatible: one row per not-collected year and per series break (x = year)."""
+    notes = gap_notes(meta, years)
+    rows = [{"year": y, "label": "not collected"} for y in meta.get("not_collected", [])
+            if years and min(years) <= y <= max(years)]
+    rows += [{"year": r.start, "label": "series break"} for r in notes.itertuples() if r.kind == "series break"]
     return pd.DataFrame(rows, columns=["year", "label"])
 
 
-def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", height: int = 320,
-                title: str | None = None) -> alt.LayerChart:
-    """Line-and-point trend per series with gaps at missing years and series breaks.
-
-    `df` columns: series, year, period, value (NaN where missing), optional lower/upper band.
-    Not-collected years and series breaks are marked with labelled vertical rules.
-    """
-    data = segment_series(df, meta.get("series_breaks", []))
-    data = data.assign(shown=data["value"].notna())
-    order = list(dict.fromkeys(data["series"]))
+def _series_order(series: list[str], highlight: str | None) -> list[str]:
+    order = [s for s in PREFERRED_ORDER if s in series] + [s for s in series if s not in PREFERRED_ORDER]
     if highlight in order:
         order.remove(highlight)
         order.insert(0, highlight)
+    return order
+
+
+def _cycle(values: list, n: int) -> list:
+    return [values[i % len(values)] for i in range(n)]
+
+
+def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", height: int = 320,
+                title: str | None = None, context: list[str] | None = None) -> alt.LayerChart:
+    """Line-and-point trend per series with gaps at missing years and series breaks.
+
+    `df` columns: series, year, period, value (NaN where missing), optional lower/upper band.
+    Series named in `context` (e.g. each statistical neighbour) are drawn as thin grey lines under one
+    legend entry. Not-collected years are shaded and labelled; series breaks are labelled dashed rules.
+    One legend carries colour and point shape together, so no series is told apart by colour alone.
+    """
+    context = [c for c in (context or []) if c in set(df["series"])]
+    data = segment_series(df, meta.get("series_breaks", []))
+    data = data.assign(shown=data["value"].notna(), area=data["series"])
+    if context:
+        data.loc[data["series"].isin(context), "series"] = CONTEXT_LABEL
+    order = _series_order(list(dict.fromkeys(data.loc[data["series"] != CONTEXT_LABEL, "series"])), highlight)
+    n = len(order)
+    colours, shapes, dashes = _cycle(theme.CATEGORICAL, n), _cycle(theme.SHAPES, n), _cycle(theme.DASHES, n)
+    if context:
+        order, colours, shapes, dashes = (order + [CONTEXT_LABEL], colours + ["#6F777B"], shapes + ["circle"],
+                                          dashes + [[1, 0]])
     fmt = value_format(meta.get("decimals", 1))
-    colour = alt.Color("series:N", sort=order, scale=alt.Scale(range=theme.CATEGORICAL), legend=alt.Legend(title=None, orient="bottom"))
-    shape = alt.Shape("series:N", sort=order, scale=alt.Scale(range=theme.SHAPES), legend=alt.Legend(title=None, orient="bottom"))
-    dash = alt.StrokeDash("series:N", sort=order, scale=alt.Scale(range=theme.DASHES), legend=None)
-    x = alt.X("year:Q", title="Year (academic or financial year ending)", axis=alt.Axis(format="d", tickMinStep=1))
+    colour = alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), sort=order,
+                       legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2))
+    shape = alt.Shape("series:N", scale=alt.Scale(domain=order, range=shapes), sort=order,
+                      legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2))
+    dash = alt.StrokeDash("series:N", scale=alt.Scale(domain=order, range=dashes), sort=order, legend=None)
+    x = year_axis(period_labels(data))
     y = alt.Y("value:Q", title=meta.get("unit", ""), scale=alt.Scale(zero=False))
-    tooltip = [alt.Tooltip("series:N", title="Area"), alt.Tooltip("period:N", title="Period"),
+    tooltip = [alt.Tooltip("area:N", title="Area"), alt.Tooltip("period:N", title="Period"),
                alt.Tooltip("value:Q", title=meta.get("short_title") or "Value", format=fmt)]
     present = data[data["shown"]]
-    lines = alt.Chart(present).mark_line().encode(x=x, y=y, color=colour, strokeDash=dash, detail="segment:N")
-    points = alt.Chart(present).mark_point(filled=True, size=80).encode(x=x, y=y, color=colour, shape=shape, tooltip=tooltip)
-    layers = [lines, points]
-    if {"lower", "upper"} <= set(present.columns) and present["lower"].notna().any():
-        band = alt.Chart(present.dropna(subset=["lower", "upper"])).mark_errorbar(ticks=True).encode(
-            x=x, y=alt.Y("lower:Q", title=meta.get("unit", "")), y2="upper:Q", color=colour)
-        layers.insert(0, band)
-    notes = _annotations(meta, present["year"].tolist())
+    main, ctx = present[present["series"] != CONTEXT_LABEL], present[present["series"] == CONTEXT_LABEL]
+    layers = []
+    notes = gap_notes(meta, data["year"].dropna().astype(int).tolist())
     if len(notes):
-        rule = alt.Chart(notes).mark_rule(strokeDash=[4, 4], color=theme.DARK_GREY).encode(x="year:Q")
-        text = alt.Chart(notes).mark_text(angle=270, align="right", baseline="bottom", dy=-3, dx=-4,
-                                          color=theme.DARK_GREY, fontSize=11).encode(
-            x="year:Q", y=alt.value(0), text="label:N")
-        layers += [rule, text]
-    chart = alt.layer(*layers).properties(height=height, width="container")
+        bands = notes[notes["kind"] == "not collected"]
+        rules = notes[notes["kind"] == "series break"]
+        if len(bands):
+            layers.append(alt.Chart(bands).mark_rect(color="#F3F2F1").encode(x="start:Q", x2="end:Q"))
+            layers.append(alt.Chart(bands.assign(mid=(bands["start"] + bands["end"]) / 2)).mark_text(
+                angle=270, align="right", baseline="middle", dy=0, dx=-4, color=theme.DARK_GREY, fontSize=11).encode(
+                x="mid:Q", y=alt.value(0), text="label:N"))
+        if len(rules):
+            layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 4], color=theme.DARK_GREY).encode(x="start:Q"))
+            layers.append(alt.Chart(rules).mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-3,
+                                                     color=theme.DARK_GREY, fontSize=11).encode(
+                x="start:Q", y=alt.value(0), text="label:N"))
+    if {"lower", "upper"} <= set(main.columns) and main["lower"].notna().any():
+        layers.append(alt.Chart(main.dropna(subset=["lower", "upper"])).mark_errorbar(ticks=True).encode(
+            x=x, y=alt.Y("lower:Q", title=meta.get("unit", "")), y2="upper:Q",
+            color=alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), legend=None)))
+    if len(ctx):
+        layers.append(alt.Chart(ctx).mark_line(strokeWidth=1, opacity=0.7).encode(
+            x=x, y=y, color=alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), legend=None),
+            detail="segment:N"))
+        layers.append(alt.Chart(ctx).mark_point(filled=True, size=25, opacity=0.8).encode(
+            x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
+    layers.append(alt.Chart(main).mark_line().encode(
+        x=x, y=y, color=alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), legend=None),
+        strokeDash=dash, detail="segment:N"))
+    layers.append(alt.Chart(main).mark_point(filled=True, size=80).encode(
+        x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
+    chart = alt.layer(*layers).resolve_scale(color="shared", shape="shared").properties(height=height, width="container")
     if title:
         chart = chart.properties(title=title)
     return chart
+
+
+def line_segments(spec: dict) -> list[list[int]]:
+    """Years joined by each drawn line segment in a trend chart spec (`chart.to_dict()`); for checks."""
+    datasets = spec.get("datasets", {})
+    out = []
+    for layer in _layers(spec):
+        mark = layer.get("mark")
+        kind = mark.get("type") if isinstance(mark, dict) else mark
+        if kind != "line":
+            continue
+        rows = datasets.get(layer.get("data", {}).get("name"), [])
+        by_seg: dict[str, list[int]] = {}
+        for row in rows:
+            by_seg.setdefault(row["segment"], []).append(int(row["year"]))
+        out += [sorted(v) for v in by_seg.values()]
+    return out
+
+
+def _layers(spec: dict):
+    for layer in spec.get("layer", []):
+        if "layer" in layer:
+            yield from _layers(layer)
+        else:
+            yield layer
 
 
 def gap_chart(df: pd.DataFrame, meta: dict, height: int = 260, title: str | None = None) -> alt.LayerChart:
@@ -94,9 +219,12 @@ def gap_chart(df: pd.DataFrame, meta: dict, height: int = 260, title: str | None
 
     `df` columns: series (e.g. "Derby gap"), year, period, value (the gap, NaN where missing).
     """
-    chart = trend_chart(df, {**meta, "unit": "Gap (percentage points)"}, highlight=None, height=height, title=title)
+    unit = "Gap (percentage points)" if meta.get("unit") == "%" else f"Gap ({meta.get('unit') or 'points'})"
+    chart = trend_chart(df, {**meta, "unit": unit}, highlight=None, height=height)
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color=theme.DARK_GREY).encode(y="y:Q")
-    return alt.layer(chart, zero)
+    out = alt.layer(zero, *chart.layer).resolve_scale(color="shared", shape="shared").properties(
+        height=height, width="container")
+    return out.properties(title=title) if title else out
 
 
 def ranked_bar_chart(df: pd.DataFrame, meta: dict, reference: float | None = None, reference_label: str = "Derby",

@@ -102,3 +102,45 @@ def linear_trend(years: list[int], values: list[float]) -> tuple[float, float, f
     resid = y - (slope * x + intercept)
     se = float(np.sqrt((resid ** 2).sum() / (len(x) - 2))) if len(x) > 2 else float("nan")
     return float(slope), float(intercept), se
+
+
+def difference_interval(num1: float, den1: float, num2: float, den2: float, z: float = Z95) -> tuple[float, float]:
+    """95% interval for the difference p2 - p1 in percentage points (Newcombe 1998, method 10).
+
+    Built from the two Wilson intervals, so it agrees with the intervals shown for each year.
+    """
+    p1, p2 = num1 / den1, num2 / den2
+    l1, u1 = (x / 100 for x in wilson(num1, den1, z))
+    l2, u2 = (x / 100 for x in wilson(num2, den2, z))
+    d = p2 - p1
+    lower = d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    upper = d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    return 100 * lower, 100 * upper
+
+
+def shown_precision(decimals: int) -> float:
+    """Half a unit of the last decimal shown: changes below this are invisible in the published figures."""
+    return 0.5 * 10 ** -int(decimals)
+
+
+def change_direction(baseline: float | None, latest: float | None, polarity: str, decimals: int,
+                     counts: tuple | None = None) -> tuple[str, str]:
+    """Direction of travel and the rule used: ('improving'|'worsening'|'no clear change', basis).
+
+    With counts (num0, den0, num1, den1) for both years the change is clear only when the 95% interval
+    of the difference excludes 0; without counts a change is clear when it is visible at the published
+    precision (the two values differ once rounded to `decimals`).
+    """
+    if baseline is None or latest is None or pd.isna(baseline) or pd.isna(latest):
+        return NO_CLEAR_CHANGE, "no comparison"
+    if polarity == "no_judgement":
+        return NO_CLEAR_CHANGE, "no polarity: change not judged"
+    if counts is not None and all(c is not None and not pd.isna(c) for c in counts) and counts[1] > 0 \
+            and counts[3] > 0:
+        lo, hi = difference_interval(*counts)
+        if lo <= 0 <= hi:
+            return NO_CLEAR_CHANGE, "95% interval of the change includes 0"
+        return (IMPROVING if good_direction(polarity, lo if lo > 0 else hi) > 0 else WORSENING,
+                "95% interval of the change excludes 0")
+    b, l = round(float(baseline), int(decimals)), round(float(latest), int(decimals))
+    return direction_of_travel(b, l, polarity, threshold=shown_precision(decimals)), "change visible at published precision"

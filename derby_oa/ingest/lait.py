@@ -119,44 +119,48 @@ def load(paths: dict[str, Path], ctx: Context) -> Bundle:
     value, status = parse_values(raw["Values"], file)
 
     mapping = source_codes[source_codes["source_id"] == SOURCE_ID].set_index("source_code")
-    codes = raw["Short Desc"].astype(str)
-    year_types = codes.map(dictionary["Year_Type"]).fillna("")
-    labels = pd.DataFrame({"label": raw["Years"].astype(str), "type": year_types})
-    lookup, unplaced = {}, {}
-    for idx, r in labels.drop_duplicates().iterrows():
+    codes = raw["Short Desc"].astype("category")  # categoricals keep the per-row mapping fast
+    year_types = codes.map(dictionary["Year_Type"].to_dict()).astype(str).replace("nan", "")
+    key = (raw["Years"].astype(str) + "\x1f" + year_types).astype("category")  # label and year type decide the period
+    periods_by_key, undatable = {}, set()
+    for k in key.drop_duplicates():
+        label, year_type = k.split("\x1f")
         try:
-            lookup[(r.label, r.type)] = _period(r.label, r.type, file, int(idx) + 1)
+            periods_by_key[k] = _period(label, year_type, file, int((key == k).to_numpy().argmax()) + 1)
         except InputError:
-            unplaced[(r.label, r.type)] = None
-    placed = ~pd.Series([(a, b) in unplaced for a, b in zip(labels["label"], labels["type"])], index=raw.index)
+            undatable.add(k)
+    placed = ~key.isin(undatable)
     notes = []
     if not placed.all():  # LAIT carries a few rows whose year label is '0': they cannot be dated
         bad = raw.loc[~placed]
         notes.append(f"dropped {len(bad)} rows with an undatable year label "
                      f"({', '.join(sorted(set(bad['Short Desc'])))}: {', '.join(sorted(set(bad['Years'])))})")
-        raw, codes, labels, numbers = raw[placed], codes[placed], labels[placed], numbers[placed]
+        raw, codes, key, numbers = raw[placed], codes[placed], key[placed], numbers[placed]
         value, status = value[placed], status[placed]
-    parsed = [lookup[(a, b)] for a, b in zip(labels["label"], labels["type"])]
+    uniq_codes = pd.Series(codes.cat.categories)
+    ids = dict(zip(uniq_codes, uniq_codes.map(mapping["indicator_id"]).fillna(uniq_codes.map(indicator_id_for))))
 
     obs = pd.DataFrame({
-        "indicator_id": codes.map(mapping["indicator_id"]).fillna(codes.map(indicator_id_for)),
+        "indicator_id": codes.map(ids).astype(str),
         "area_code": numbers.astype("int64").map(la_codes).to_numpy(),
-        "period": [p for p, _ in parsed],
-        "year": [y for _, y in parsed],
-        "breakdown": codes.map(mapping["breakdown"]).fillna("all"),
+        "period": key.map({k: p for k, (p, _) in periods_by_key.items()}).astype(str),
+        "year": key.map({k: y for k, (_, y) in periods_by_key.items()}).astype("int64"),
+        "breakdown": codes.map(mapping["breakdown"].to_dict()).astype(object).fillna("all").astype(str),
         "value": value,
         "status": status,
         "source_id": SOURCE_ID,
     })
 
-    uncurated = sorted(set(codes) - set(mapping.index))
+    uncurated = sorted(set(codes.cat.categories) - set(mapping.index))
+    items = raw.dropna(subset=["Data item"]).drop_duplicates("Short Desc").set_index("Short Desc")["Data item"] \
+        if "Data item" in raw else pd.Series(dtype=str)
     rows = []
     for code in uncurated:
         meta = dictionary.loc[code] if code in dictionary.index else None
         get = (lambda k: str(meta[k]) if meta is not None else "")
         polarity = {"high": "higher_is_better", "low": "lower_is_better"}.get(get("Polarity").strip().lower(), "no_judgement")
         dps = pd.to_numeric(get("dps"), errors="coerce")
-        title = get("Measure").strip() or raw.loc[codes == code, "Data item"].dropna().astype(str).head(1).str.cat() or code
+        title = get("Measure").strip() or str(items.get(code, "") or code)
         rows.append({
             "indicator_id": indicator_id_for(code), "title": title, "short_title": code,
             "theme": _theme(get("Topic")), "unit": _unit(get("y_axis_name")), "polarity": polarity,

@@ -1,0 +1,129 @@
+"""Real-browser tests: every page of app.py in Debian's chromium against the full database.
+
+Each page must render (charts and maps drawn) with no exception element and no request to any
+host but the app's; screenshots are kept in test-output/screenshots/. Interactions: a permalink,
+a ward pair in the URL, presentation mode and a download.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import browser_support as bs
+from derby_oa import config
+
+PAGES = bs.app_pages()
+ACTIVE_NAV = '[data-testid="stSidebarNavLink"][aria-current="page"]'
+
+
+def _main_text(page) -> str:
+    return page.inner_text('[data-testid="stMain"]')
+
+
+def _fmt(value: float, decimals: int | None) -> str:
+    return f"{value:.{1 if decimals is None else int(decimals)}f}"
+
+
+def _check_overview(page, con) -> None:
+    """Derby's latest GLD, as published, is on the board overview next to its name."""
+    meta = con.execute("SELECT title, short_title, decimals FROM indicators WHERE indicator_id = 'gld'").fetchone()
+    year, value = con.execute("""SELECT year, value FROM observations WHERE indicator_id = 'gld' AND area_code = ?
+                                 AND breakdown = 'all' AND status = 'published' ORDER BY year DESC LIMIT 1""",
+                              [config.DERBY]).fetchone()
+    text = _main_text(page)
+    assert re.search(r"\bGLD\b|good level of development", text, re.I), "no GLD headline on the overview"
+    assert _fmt(value, meta[2]) in text, f"Derby's GLD {value} ({year}) is not shown on the overview"
+
+
+def _check_wards(page, con) -> None:
+    """The ward map is drawn on a visible canvas of real size."""
+    canvas = page.locator(f"{bs.DECK} canvas").first
+    canvas.wait_for(state="visible")
+    box = canvas.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 200, f"ward map canvas too small: {box}"
+
+
+TARGET_STATUS = re.compile(r"\b(on track|off track|not on track|met|not met|achieved|not achieved|"
+                           r"cannot be judged|too early to judge)\b", re.I)
+
+
+def _check_targets(page, con) -> None:
+    """At least one target shows a status in words."""
+    assert TARGET_STATUS.search(_main_text(page)), "no target status (on track, met, ...) on the targets page"
+
+
+KEY_CONTENT = {"overview": _check_overview, "wards": _check_wards, "targets": _check_targets}
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
+def test_page_renders_offline_without_exception(spec, session, con_full):
+    page = session.page
+    session.open(spec)
+    bs.screenshot(page, spec.url_path)
+    errors = bs.exception_texts(page)
+    assert not errors, f"{spec.url_path}: exception on the page:\n" + "\n---\n".join(errors)
+    assert not session.log.foreign, f"{spec.url_path}: requests left the machine: {session.log.foreign}"
+    assert page.locator(ACTIVE_NAV).inner_text().strip() == spec.title, "the sidebar does not mark this page"
+    assert page.locator("h1").count() >= 1, f"{spec.url_path}: no page heading"
+    for marks in page.locator(f"{bs.VEGA} .marks").all():
+        box = marks.bounding_box()
+        assert box and box["height"] > 0 and box["width"] > 0, f"{spec.url_path}: an empty chart"
+    if spec.url_path in KEY_CONTENT:
+        KEY_CONTENT[spec.url_path](page, con_full)
+
+
+def test_first_request_to_a_fresh_server_can_be_a_deep_link(full_db, browser):
+    """A link straight to a page, the first request after the server starts, opens that page of app.py."""
+    spec = next(p for p in PAGES if not p.default)
+    with bs.StreamlitServer(db=full_db, log=bs.OUTPUT / "server-fresh.log") as server:
+        context, log = bs.new_context(browser, server)
+        try:
+            page = context.new_page()
+            bs.open_page(page, server.page_url(spec))
+            bs.screenshot(page, f"fresh-server-{spec.url_path}")
+            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+            missing = [p.title for p in PAGES if p.title not in nav]
+            assert not missing, f"the navigation is not app.py's (missing {missing}): {nav[:300]!r}"
+            assert page.locator(ACTIVE_NAV).inner_text().strip() == spec.title
+            assert not bs.exception_texts(page)
+        finally:
+            context.close()
+
+
+def test_presentation_mode_hides_the_sidebar(session):
+    page = session.page
+    spec = next(p for p in PAGES if p.default)
+    session.open(spec)
+    assert page.locator(bs.SIDEBAR).is_visible(), "the sidebar should show outside presentation mode"
+    session.open(spec, "present=1")
+    bs.screenshot(page, f"{spec.url_path}-presentation")
+    assert not page.locator(bs.SIDEBAR).is_visible(), "presentation mode still shows the sidebar"
+    assert page.locator("h1").first.is_visible()
+    assert not bs.exception_texts(page)
+
+
+def test_download_button_delivers_the_chart_data(session, tmp_path):
+    """The first chart's 'Download CSV' on the first page that has one delivers its table."""
+    page = session.page
+    for spec in PAGES:
+        session.open(spec)
+        expander = page.locator('[data-testid="stExpander"]', has_text="Data table and downloads").first
+        if expander.count():
+            break
+    else:
+        pytest.fail("no page has a 'Data table and downloads' section")
+    expander.locator("summary").click()
+    button = expander.get_by_role("button", name="Download CSV")
+    button.wait_for(state="visible")
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    text = target.read_text(encoding="utf-8-sig")
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert download.suggested_filename.endswith(".csv")
+    assert len(lines) >= 2, f"the CSV has no data rows: {text[:200]!r}"
+    assert "Derby" in text, "the chart's CSV has no Derby row"
+    assert not session.log.foreign
