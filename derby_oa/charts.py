@@ -143,11 +143,15 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
                                           dashes + [[1, 0]])
     fmt = value_format(meta.get("decimals", 1))
     colour = alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), sort=order,
-                       legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2))
+                       legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2, labelLimit=320))
     shape = alt.Shape("series:N", scale=alt.Scale(domain=order, range=shapes), sort=order,
-                      legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2))
+                      legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2, labelLimit=320))
     dash = alt.StrokeDash("series:N", scale=alt.Scale(domain=order, range=dashes), sort=order, legend=None)
     x = year_axis(period_labels(data))
+    xs = x.to_dict().get("scale", alt.Undefined)
+
+    def xq(field: str) -> alt.X:  # annotation layers share the year scale (and its fixed domain)
+        return alt.X(f"{field}:Q", scale=xs, title=x.to_dict().get("title"))
     y = alt.Y("value:Q", title=meta.get("unit", ""), scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("area:N", title="Area"), alt.Tooltip("period:N", title="Period"),
                alt.Tooltip("value:Q", title=meta.get("short_title") or "Value", format=fmt)]
@@ -159,27 +163,27 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
         bands = notes[notes["kind"] == "not collected"]
         rules = notes[notes["kind"] == "series break"]
         if len(bands):
-            layers.append(alt.Chart(bands).mark_rect(color="#F3F2F1").encode(x="start:Q", x2="end:Q"))
+            layers.append(alt.Chart(bands).mark_rect(color="#F3F2F1").encode(x=xq("start"), x2="end:Q"))
             layers.append(alt.Chart(bands.assign(mid=(bands["start"] + bands["end"]) / 2)).mark_text(
                 angle=270, align="right", baseline="middle", dy=0, dx=-4, color=theme.DARK_GREY, fontSize=11).encode(
-                x="mid:Q", y=alt.value(0), text="label:N"))
+                x=xq("mid"), y=alt.value(0), text="label:N"))
         if len(rules):
-            layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 4], color=theme.DARK_GREY).encode(x="start:Q"))
+            layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 4], color=theme.DARK_GREY).encode(x=xq("start")))
             layers.append(alt.Chart(rules).mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-3,
                                                      color=theme.DARK_GREY, fontSize=11).encode(
-                x="start:Q", y=alt.value(0), text="label:N"))
+                x=xq("start"), y=alt.value(0), text="label:N"))
     if {"lower", "upper"} <= set(main.columns) and main["lower"].notna().any():
         layers.append(alt.Chart(main.dropna(subset=["lower", "upper"])).mark_errorbar(ticks=True).encode(
             x=x, y=alt.Y("lower:Q", title=meta.get("unit", "")), y2="upper:Q",
-            color=alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), legend=None)))
+            color=colour))
     if len(ctx):
         layers.append(alt.Chart(ctx).mark_line(strokeWidth=1, opacity=0.7).encode(
-            x=x, y=y, color=alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), legend=None),
+            x=x, y=y, color=colour,
             detail="segment:N"))
         layers.append(alt.Chart(ctx).mark_point(filled=True, size=25, opacity=0.8).encode(
             x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
     layers.append(alt.Chart(main).mark_line().encode(
-        x=x, y=y, color=alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), legend=None),
+        x=x, y=y, color=colour,
         strokeDash=dash, detail="segment:N"))
     layers.append(alt.Chart(main).mark_point(filled=True, size=80).encode(
         x=x, y=y, color=colour, shape=shape, tooltip=tooltip))

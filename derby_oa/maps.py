@@ -325,3 +325,25 @@ def hex_map(layout: pd.DataFrame, values: Mapping[str, float | None], *, title: 
     ys = [p[1] for r in rings for p in r]
     view = geometry.fit_view((min(xs), min(ys), max(xs), max(ys)), width, height)
     return _deck(layers, view, _tooltip(title, source)), legend_entries(edges, colours, decimals, unit)
+
+
+def outline_layer(boundaries: pd.DataFrame, outlines: Mapping[str, str], *, vintage: str | None = None,
+                  layer: str = "ward", layer_id: str = "ward-map-chosen", width: float = 4) -> pdk.Layer:
+    """A non-pickable layer of thick outlines around chosen areas (`outlines`: code -> #RRGGBB),
+    e.g. the two wards being compared. Add it to a deck's `layers`."""
+    fc = geometry.boundaries_to_geojson(boundaries, {}, layer=layer, vintage=vintage)
+    fc["features"] = [{**f, "properties": {"area_name": f["properties"]["area_name"],
+                                           "line": rgba(outlines[f["properties"]["area_code"]])}}
+                      for f in fc["features"] if f["properties"]["area_code"] in outlines]
+    return pdk.Layer("GeoJsonLayer", fc, id=layer_id, pickable=False, stroked=True, filled=False,
+                     get_line_color="properties.line", get_line_width=width, line_width_units="'pixels'")
+
+
+def hex_outline_layer(layout: pd.DataFrame, outlines: Mapping[str, str], *, layer_id: str = "ward-hex-chosen",
+                      size: float = geometry.HEX_SIZE, width: float = 4) -> pdk.Layer:
+    """Thick outlines around chosen tiles of a hex map (`outlines`: code -> #RRGGBB)."""
+    rings = geometry.hex_polygons(layout, size)
+    data = [{"polygon": ring, "line": rgba(outlines[code])}
+            for code, ring in zip(layout["area_code"], rings) if code in outlines]
+    return pdk.Layer("PolygonLayer", data, id=layer_id, pickable=False, stroked=True, filled=False,
+                     get_polygon="polygon", get_line_color="line", get_line_width=width, line_width_units="'pixels'")

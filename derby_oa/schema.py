@@ -62,7 +62,8 @@ DDL = {
     "upload_rows": """CREATE TABLE upload_rows (
         upload_id INTEGER, indicator_id VARCHAR, area_code VARCHAR, period VARCHAR,
         breakdown VARCHAR, previous_value DOUBLE, previous_status VARCHAR,
-        previous_source_id VARCHAR, was_new BOOLEAN)""",
+        previous_source_id VARCHAR, was_new BOOLEAN, previous_numerator DOUBLE, previous_denominator DOUBLE,
+        previous_lower_ci DOUBLE, previous_upper_ci DOUBLE)""",
     "build_log": """CREATE TABLE build_log (step VARCHAR, source VARCHAR, status VARCHAR, detail VARCHAR)""",
 }
 

@@ -56,7 +56,7 @@ def test_eyfsp_gld_covers_england_regions_and_las(bundles):
     gld = o[(o.indicator_id == "gld") & (o.breakdown == "all") & (o.period == "2018/19")].set_index("area_code")
     assert gld.loc[ENGLAND, "value"] == 71.8
     assert "E12000004" in gld.index and "E13000001" in gld.index
-    assert "E08000020" in gld.index  # Gateshead via LA number 390, not the file's new code E08000037
+    assert "E08000037" in gld.index  # Gateshead by LA number 390, under its current code
     assert len(gld) == 1 + 10 + 151
 
 
@@ -76,14 +76,15 @@ def test_fingertips_values(bundles):
     assert rec.loc["2006/07", "status"] == "x" and np.isnan(rec.loc["2006/07", "value"])
     assert rec.loc["2015/16", "value"] == 21.7
     assert obs(bundles, "phe_fingertips", "low_income_children").loc["2016", ["value", "year"]].tolist() == [21.0, 2016]
-    assert obs(bundles, "phe_fingertips", "neet_16_17")["value"].tolist() == [8.4, 7.8, 7.8]
+    assert obs(bundles, "phe_fingertips", "neet_or_not_known_16_17")["value"].tolist() == [8.4, 7.8, 7.8]
 
 
 def test_fingertips_financial_years_and_areas(bundles):
     harm = obs(bundles, "phe_fingertips", "self_harm_admissions_10_24")
     assert harm.loc["2011-12", ["value", "year"]].tolist() == [568.2, 2012]
     o = bundles["phe_fingertips"].observations
-    assert "E08000020" in set(o.area_code) and "E47000001" not in set(o.area_code)
+    assert "E08000037" in set(o.area_code) and "E08000020" not in set(o.area_code)  # superseded code mapped
+    assert "E47000001" not in set(o.area_code)
     assert any("combined authorities (E47)" in n for n in bundles["phe_fingertips"].notes)
 
 
@@ -119,9 +120,11 @@ def test_obesity_newer_vintage_wins_with_note():
 def test_nomis_labour_market(bundles):
     claim = obs(bundles, "nomis_labour_market", "claimant_rate")
     assert claim.loc["March 2023", ["value", "year"]].tolist() == [4.8, 2023]
-    assert len(claim) == 37 and (claim.value < 20).all()  # rates, not counts
+    # one value a year (March), rates not counts
+    assert list(claim.index) == ["March 2023", "March 2024", "March 2025", "March 2026"] and (claim.value < 20).all()
     emp = obs(bundles, "nomis_labour_market", "employment_rate")
-    assert emp.loc["Oct 2024-Sep 2025", ["value", "year"]].tolist() == [73.2, 2025]
+    assert emp.loc["Jan 2023-Dec 2023", ["value", "year"]].tolist() == [79.8, 2023]
+    assert len(emp) == 4  # calendar-year windows only
     assert nomis.nomis_period("Jan 2022-Dec 2022") == ("Jan 2022-Dec 2022", 2022)
     with pytest.raises(ValueError):
         nomis.nomis_period("Foo 2022")

@@ -1,4 +1,4 @@
-"""Targets: reading plan and local targets with their data, and adding or removing local targets.
+"""SQL for targets: plan and local targets with their data, and adding or removing local targets.
 
 Writes go through `store.atomic_update`, so a refused or failed change leaves the database as it was.
 """
