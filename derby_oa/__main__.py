@@ -19,10 +19,100 @@ def _build(args) -> int:
     return 0
 
 
+def _sql(args) -> int:
+    """Run one guarded read-only query; CSV to stdout, or the refusal on stderr with exit 1."""
+    from . import db, exports, sql_guard
+
+    try:
+        con = db.connect()
+    except db.DatabaseMissing as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = sql_guard.run(args.query, con)
+    except sql_guard.QueryRefused as exc:
+        print(f"refused: {exc.reason}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    sys.stdout.write(exports.to_csv_text(result.frame))
+    return 0
+
+
+def _load(args) -> int:
+    """Validate a file (dry run: print the report); with --commit, write it atomically."""
+    from . import config, db, loader
+
+    try:
+        con = db.connect()
+    except db.DatabaseMissing as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = loader.validate_file(con, args.file, indicator_id=args.indicator, value_column=args.value_column,
+                                      numerator_column=args.numerator_column,
+                                      denominator_column=args.denominator_column, breakdown=args.breakdown)
+    except loader.UploadRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(report.text())
+    if not args.commit:
+        if report.ok:
+            print("Dry run: nothing written. Add --commit to load it.")
+        return 0 if report.ok else 1
+    try:
+        result = loader.commit(report, config.db_path(), officer=args.officer, licence=args.licence,
+                               attribution=args.attribution, replace=args.replace)
+    except loader.CommitRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"Loaded upload {result.upload_id} ({result.source_id}): {result.rows_added} new rows, "
+          f"{result.rows_changed} changed values. Undo with `python -m derby_oa undo-upload`.")
+    return 0
+
+
+def _undo(args) -> int:
+    """Undo the most recent upload."""
+    from . import loader
+
+    try:
+        result = loader.undo_last()
+    except (loader.CommitRefused, FileNotFoundError) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"Undid upload {result.upload_id} ({result.file_name}): {result.rows_removed} rows removed, "
+          f"{result.rows_restored} values restored.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .loader import DEFAULT_ATTRIBUTION, DEFAULT_LICENCE, MAX_BYTES
+    from .sql_guard import ROW_CAP, TIME_LIMIT
+
     parser = argparse.ArgumentParser(prog="python -m derby_oa", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="build the database from the plan and published data").set_defaults(func=_build)
+    sql = sub.add_parser("sql", help=f"run one read-only SELECT (CSV to stdout; at most {ROW_CAP:,} rows, "
+                                     f"{TIME_LIMIT:g} s)")
+    sql.add_argument("query")
+    sql.set_defaults(func=_sql)
+    load = sub.add_parser("load", help=f"check a file (template, EES or Fingertips CSV, or .xlsx; at most "
+                                       f"{MAX_BYTES // 1024 // 1024} MB) and print the report; --commit writes it")
+    load.add_argument("file")
+    load.add_argument("--commit", action="store_true", help="write the rows (atomically) after a clean check")
+    load.add_argument("--replace", action="store_true", help="allow the upload to change existing values")
+    load.add_argument("--officer", default="", help="your name, recorded as 'Local upload by NAME'")
+    load.add_argument("--licence", default=DEFAULT_LICENCE)
+    load.add_argument("--attribution", default=DEFAULT_ATTRIBUTION)
+    load.add_argument("--indicator", help="the indicator an EES column or Fingertips file holds")
+    load.add_argument("--value-column", help="EES: the measure column to load")
+    load.add_argument("--numerator-column", help="EES: the column of numerators")
+    load.add_argument("--denominator-column", help="EES: the column of denominators")
+    load.add_argument("--breakdown", help="Fingertips: the pupil group the file is for (default all)")
+    load.set_defaults(func=_load)
+    sub.add_parser("undo-upload", help="undo the most recent upload").set_defaults(func=_undo)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from . import theme
+from .narrative import period_label
 
 FMT = {0: ",.0f", 1: ",.1f", 2: ",.2f", 3: ",.3f"}
 
@@ -42,16 +43,6 @@ def segment_series(df: pd.DataFrame, breaks: list[int], by: str = "series") -> p
 
 CONTEXT_LABEL = "Each statistical neighbour"
 PREFERRED_ORDER = ["Derby", "England", "East Midlands", "Statistical neighbours (average)"]
-
-
-def period_label(year: int, like: str | None = None) -> str:
-    """Label of an end year in the style of `like` (academic 2015/16, financial 2015-16, else calendar)."""
-    y = int(year)
-    if like and "/" in like and len(like) == 7:
-        return f"{y - 1}/{y % 100:02d}"
-    if like and "-" in like and len(like) == 7:
-        return f"{y - 1}-{y % 100:02d}"
-    return str(y)
 
 
 def period_labels(df: pd.DataFrame) -> dict[int, str]:

@@ -19,6 +19,21 @@ def connect(path: Path | None = None, read_only: bool = True) -> duckdb.DuckDBPy
         raise DatabaseMissing(f"{path} does not exist: run `python -m derby_oa build`")
     con = duckdb.connect(str(path), read_only=read_only)
     if read_only:
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+        try:
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+        except duckdb.InvalidInputException:
+            # DuckDB shares one instance per file within a process: another connection already locked
+            # it. Accept only if that lock left it read-only with external access off.
+            if not _locked_down(con):
+                con.close()
+                raise
     return con
+
+
+def _locked_down(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the connection's instance is read-only, has external access off and config locked."""
+    mode, external, locked = con.execute(
+        "SELECT current_setting('access_mode'), current_setting('enable_external_access'), "
+        "current_setting('lock_configuration')").fetchone()
+    return str(mode).lower() == "read_only" and not external and bool(locked)

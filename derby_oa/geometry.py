@@ -99,7 +99,8 @@ def fit_view(bounds: Iterable[float], width: int = 700, height: int = 480, paddi
     span_x = max((x1 - x0) / 360.0, 1e-9)
     span_y = max((merc_y(y1) - merc_y(y0)) / (2 * math.pi), 1e-9)
     usable = 1 - 2 * padding
-    zoom = min(math.log2(width * usable / (256 * span_x)), math.log2(height * usable / (256 * span_y)))
+    # deck.gl's Web Mercator world is 512 px wide at zoom 0 (math.gl TILE_SIZE), not 256.
+    zoom = min(math.log2(width * usable / (512 * span_x)), math.log2(height * usable / (512 * span_y)))
     return {"longitude": round((x0 + x1) / 2, 5), "latitude": round((y0 + y1) / 2, 5), "zoom": round(zoom, 2)}
 
 

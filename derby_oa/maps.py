@@ -159,8 +159,11 @@ class CompactDeck(pdk.Deck):
 
 
 def _deck(layers: list, view: dict, tooltip: dict) -> pdk.Deck:
+    # map_style stays pydeck's "__MAP_STYLE__" sentinel: Streamlit reads it as "no basemap". With
+    # map_style=None the key is dropped and Streamlit's front end adds a Carto basemap (a request
+    # to basemaps.cartocdn.com), even with map_provider=None.
     return CompactDeck(layers=layers, initial_view_state=pdk.ViewState(**view, pitch=0, bearing=0),
-                    map_provider=None, map_style=None, tooltip=tooltip)
+                       map_provider=None, tooltip=tooltip)
 
 
 def _style_features(fc: dict, colour_of: Mapping[str, list[int] | None], ranks: Mapping[str, str]) -> list[str]:

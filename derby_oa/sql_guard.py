@@ -110,8 +110,10 @@ def check_text(sql: str) -> str:
     if ";" in body:
         raise QueryRefused("Only one statement can be run at a time (found a ';' between statements).")
     words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", body)
-    if not words or words[0].upper() not in FIRST_WORDS:
-        first = words[0].upper() if words else body[:20]
+    if not words:
+        raise QueryRefused("The query has no statement (only comments or text).")
+    if words[0].upper() not in FIRST_WORDS:
+        first = words[0].upper()
         raise QueryRefused(f"Only SELECT, WITH ... SELECT, DESCRIBE and SHOW queries can be run here "
                            f"(this one starts with {first}).")
     upper = {w.upper() for w in words}
@@ -185,10 +187,14 @@ def check(sql: str, relations: set[str] | None = None) -> str:
     return query
 
 
+# System views that reveal settings, logs or the database file's path on the server.
+HIDDEN_RELATIONS = frozenset({"pg_settings", "duckdb_logs", "duckdb_databases", "pragma_database_list"})
+
+
 def relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Lower-case names of the tables and views the console may read."""
     rows = con.execute("SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()").fetchall()
-    return {r[0].lower() for r in rows}
+    return {r[0].lower() for r in rows} - HIDDEN_RELATIONS
 
 
 def _assert_locked_down(cur: duckdb.DuckDBPyConnection) -> None:

@@ -39,7 +39,7 @@ GENERAL_RULE = (
     "year before and the first year after that have comparable data, and it is met only if it is met in both; "
     "the page says which years were used. A target whose date has passed and was not met is off track. Before "
     "the target year the status comes from the recent trend (a straight line through at most the last five "
-    "published years of the latest series): on track if the projection reaches the target line by the target "
+    "published years of the latest series, not reaching back across a pause in collection): on track if the projection reaches the target line by the target "
     "year, off track if not. With fewer than two years to make a trend, no comparator or no data, the target "
     "is not assessable. Polarity counts: where lower is better, beating a line means being below it. Years "
     "either side of a series break are never joined or differenced.")
@@ -118,11 +118,17 @@ def series_index(year: int, breaks: list[int]) -> int:
     return sum(1 for b in breaks if b <= year)
 
 
-def fmt_value(value, unit: str, decimals: int = 1) -> str:
-    """A value with its unit for sentences: 66.4%, -0.17, 89,000."""
+def fmt_value(value, unit: str, decimals: int = 1, adapt: bool = True) -> str:
+    """A value with its unit for sentences: 66.4%, -0.17, 89,000.
+
+    With `adapt`, one more decimal is shown when the value has it (a plan figure such as 48.4 for a
+    measure published to whole numbers).
+    """
     if value is None or pd.isna(value):
         return "no data"
     d = int(decimals) if decimals is not None and not pd.isna(decimals) else 1
+    if adapt and abs(round(value, d) - value) > 1e-9:
+        d += 1
     text = f"{value:,.{d}f}"
     return text + "%" if unit == "%" else (text + " per 100,000" if unit == "per 100,000" else text)
 
@@ -157,9 +163,11 @@ def published(df: pd.DataFrame | None) -> pd.DataFrame:
     return out.sort_values(["year", "period"]).drop_duplicates("year")[cols].reset_index(drop=True)
 
 
-def _row(df: pd.DataFrame, year: int) -> dict | None:
-    hit = df[df["year"] == year]
-    return None if hit.empty else hit.iloc[0].to_dict()
+def _by_year(df: pd.DataFrame | None) -> dict[int, dict]:
+    """Rows of a one-row-per-year frame keyed by year."""
+    if df is None or df.empty:
+        return {}
+    return {int(r["year"]): r for r in df.to_dict("records")}
 
 
 def _counts(row: dict | None) -> tuple[float, float] | None:
@@ -352,6 +360,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     d = published(derby)
     c = published(comparator) if kind in RELATIVE_KINDS else published(None)
     a.derby, a.comparator = d, c
+    drows, crows = _by_year(d), _by_year(c)
     ty = _int(target.get("target_year"))
     if direction(polarity) == 0 or ty is None:
         a.detail = "Not assessable: this indicator carries no better-or-worse judgement." if ty else \
@@ -377,7 +386,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
         a.baseline_note = (f"no baseline is given for this measure, so its first published year "
                            f"({first['period']}, {fv(bv)}) stands in")
     a.baseline_year, a.baseline_value = by, bv
-    base_row = _row(d, by)
+    base_row = drows.get(by)
 
     # The comparator's baseline: the plan's figure, else its published value, else its first value after.
     cb_row = None
@@ -386,7 +395,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
             a.detail = f"Not assessable: no published data for the comparator ({comp_label}) is loaded."
             return a
         cby, cb = by, comparator_plan_baseline
-        cb_row = _row(c, by)
+        cb_row = crows.get(by)
         if cb is None and cb_row is not None:
             cb = float(cb_row["value"])
         if cb is None:
@@ -401,7 +410,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
         a.comparator_baseline_year, a.comparator_baseline = cby, cb
 
     # The target line in the target year.
-    comp_t_row = _row(c, ty) if kind in RELATIVE_KINDS else None
+    comp_t_row = crows.get(ty) if kind in RELATIVE_KINDS else None
     comp_t = float(comp_t_row["value"]) if comp_t_row else a.comparator_baseline
     gap0 = half = None
     if kind == "exceed_comparator":
@@ -424,38 +433,40 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     ach = achieved_change(d, by, bv, breaks)
     if ach:
         a.achieved_change, a.achieved_to, _ = ach
-        comp_then = _row(c, a.achieved_to) if kind in RELATIVE_KINDS else None
+        comp_then = crows.get(a.achieved_to) if kind in RELATIVE_KINDS else None
         if comp_then and a.achieved_to > a.comparator_baseline_year:
             a.comparator_change = (float(comp_then["value"]) - a.comparator_baseline) / (
                 a.achieved_to - a.comparator_baseline_year)
-    latest_c = _row(c, a.latest_year) if kind in RELATIVE_KINDS else None
+    latest_c = crows.get(a.latest_year) if kind in RELATIVE_KINDS else None
     a.latest_comparator = float(latest_c["value"]) if latest_c else (
         float(c["value"].iloc[-1]) if kind in RELATIVE_KINDS and len(c) else None)
 
     def judge(year: int) -> dict | None:
         """Whether the target is met in one year, with a sentence; None if that year cannot be judged."""
-        row = _row(d, year)
+        row = drows.get(year)
         if row is None:
             return None
         value, per = float(row["value"]), row["period"]
         if kind == "exceed_comparator":
-            crow = _row(c, year)
+            crow = crows.get(year)
             if crow is None:
                 return None
             verdict, ci = compare_at(value, row["numerator"], row["denominator"], float(crow["value"]), polarity, unit)
-            ci_text = f" (95% interval {fv(ci[0])} to {fv(ci[1])})" if ci else ""
+            ci_text = f" (95% interval {fmt_value(ci[0], unit, dec, False)} to {fmt_value(ci[1], unit, dec, False)})" if ci else ""
             words = {stats.BETTER: "better than", stats.WORSE: "worse than", stats.SIMILAR: "similar to"}.get(verdict, "not comparable with")
             return {"year": year, "met": verdict == stats.BETTER,
-                    "text": f"{per}: {area} {fv(value)}{ci_text}, {words} {comp_label} {fv(crow['value'])}"}
+                    "text": f"{per}: {area} {fv(value)}{ci_text}, {words} {comp_label} {fv(crow['value'])}",
+                    "short": f"{per}: {fv(value)} vs {fv(crow['value'])} ({verdict})"}
         if sidx(year) != sidx(by):
             return None
         if kind == "absolute":
             verdict, ci = compare_at(value, row["numerator"], row["denominator"], a.line_value, polarity, unit, reach=True)
-            ci_text = f" (95% interval {fv(ci[0])} to {fv(ci[1])})" if ci else ""
+            ci_text = f" (95% interval {fmt_value(ci[0], unit, dec, False)} to {fmt_value(ci[1], unit, dec, False)})" if ci else ""
+            reached = "reached" if verdict == stats.BETTER else "not reached"
             return {"year": year, "met": verdict == stats.BETTER,
-                    "text": f"{per}: {area} {fv(value)}{ci_text} against the target {fv(a.line_value)}: "
-                            f"{'reached' if verdict == stats.BETTER else 'not reached'}"}
-        crow = _row(c, year)
+                    "text": f"{per}: {area} {fv(value)}{ci_text} against the target {fv(a.line_value)}: {reached}",
+                    "short": f"{per}: {fv(value)} vs target {fv(a.line_value)} ({reached})"}
+        crow = crows.get(year)
         if crow is None:
             return None
         gap = sign * (float(crow["value"]) - value)
@@ -472,7 +483,8 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
         moved = f"narrowed by {closed:,.{g}f}" if closed > 0 else ("unchanged" if closed == 0 else f"widened by {-closed:,.{g}f}")
         return {"year": year, "met": met,
                 "text": f"{per}: gap {gap:,.{g}f} against {gap0:,.{g}f} at the baseline, {moved} ({rule}): "
-                        f"{'significantly closed' if met else 'not significantly closed'}"}
+                        f"{'significantly closed' if met else 'not significantly closed'}",
+                "short": f"{per}: gap {gap:,.{g}f} vs {gap0:,.{g}f} at baseline ({moved.split(' by ')[0]})"}
 
     judged = {int(y): j for y in d["year"] if (j := judge(int(y))) is not None}
     before = max((y for y in judged if y < ty), default=None)
@@ -501,7 +513,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
         verdict = "Met." if ok else ("Not met by the target date." if a.latest_year >= ty else "Not met.")
         a.detail = f"{verdict} {reason} " + "; ".join(j["text"] for j in a.judgements) + "."
         return a
-    if a.latest_year >= ty or (kind == "close_gap" and sidx(a.latest_year) != sidx(by)):
+    if a.latest_year >= ty or (kind in ("close_gap", "absolute") and sidx(a.latest_year) != sidx(by)):
         a.detail = (f"Not assessable: no comparable year around {period_label(ty)}"
                     + (" (a new series began after the baseline)" if sidx(a.latest_year) != sidx(by) else "") + ".")
         return a
@@ -510,19 +522,35 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
 
 def _projections(a: Assessment, d: pd.DataFrame, c: pd.DataFrame, kind: str, ty: int, sidx):
     """Derby's recent-trend projection (and the comparator's, used only before the target year)."""
-    latest_series = d[d["year"].map(sidx) == sidx(a.latest_year)]
+    latest_series = recent_run(d, a.latest_year, a.meta, sidx)
     to_year = max(ty, a.latest_year + PROJECTION_YEARS)
+    stop = [y for y in a.meta.get("not_collected", []) if y > a.latest_year]
+    if stop:  # a measure known not to be collected after the latest year is not projected into those years
+        to_year = min(to_year, min(stop) - 1)
     proj = projection(latest_series["year"], latest_series["value"], to_year)
+    proj = proj if len(proj) > 1 else proj.iloc[0:0]
     cproj = None
     if kind in RELATIVE_KINDS and a.latest_year < ty and len(c):
-        cs = c[c["year"].map(sidx) == sidx(a.latest_year)]
-        cproj = projection(cs["year"], cs["value"], to_year)
+        cs = recent_run(c, a.latest_year, a.meta, sidx)
+        cproj = projection(cs["year"], cs["value"], max(to_year, ty))
+    if a.latest_year < ty and len(proj) and int(proj["year"].max()) < ty:
+        proj = proj.iloc[0:0]  # the target year itself is known not to be collected: no trend judgement
     return proj, cproj
+
+
+def recent_run(d: pd.DataFrame, latest_year: int, meta: dict, sidx) -> pd.DataFrame:
+    """Published years the trend is fitted to: the latest series, after the last not-collected pause."""
+    run = d[d["year"].map(sidx) == sidx(latest_year)]
+    pauses = [y for y in meta.get("not_collected", []) if y < latest_year and y not in set(d["year"])]
+    if pauses:
+        run = run[run["year"] > max(pauses)]
+    return run
 
 
 def _trend_status(a: Assessment, d, kind, ty, sign, gap0, half, fv, sidx) -> Assessment:
     """Before the target year: on track if the recent trend reaches the line by then."""
     proj = a.projection
+    fx = lambda v: fmt_value(v, a.meta.get("unit", ""), a.meta.get("decimals", 1), adapt=False)  # noqa: E731
     if proj is None or proj.empty:
         a.detail = (f"Not assessable: the target year {period_label(ty)} is after the latest data "
                     f"({period_label(a.latest_year)}) and there are fewer than two years in the latest series to "
@@ -536,20 +564,20 @@ def _trend_status(a: Assessment, d, kind, ty, sign, gap0, half, fv, sidx) -> Ass
         cproj = a.comparator_projection
         if cproj is not None and len(cproj):
             comp = float(cproj[cproj["year"] == ty]["value"].iloc[0])
-            ctext = f"{a.comparator_label}'s own trend ({fv(comp)})"
+            ctext = f"{a.comparator_label}'s own trend ({fx(comp)})"
         else:
             comp = a.latest_comparator
             ctext = f"{a.comparator_label}'s latest value ({fv(comp)})"
         line = comp if kind == "exceed_comparator" else comp - sign * (gap0 - half)
-        line_text = ctext if kind == "exceed_comparator" else f"the half-gap line {fv(line)} from {ctext}"
+        line_text = ctext if kind == "exceed_comparator" else f"the half-gap line {fx(line)} from {ctext}"
         a.line_value = line
     reaches = sign * (float(at["value"]) - line) > 0 or (kind != "exceed_comparator" and sign * (float(at["value"]) - line) == 0)
     a.status = ON_TRACK if reaches else OFF_TRACK
-    n = int(min(len(d[d["year"].map(sidx) == sidx(a.latest_year)]), RECENT_POINTS))
-    interval = "" if pd.isna(at["lower"]) else f" (95% prediction interval {fv(at['lower'])} to {fv(at['upper'])})"
+    n = int(min(len(recent_run(d, a.latest_year, a.meta, sidx)), RECENT_POINTS))
+    interval = "" if pd.isna(at["lower"]) else f" (95% prediction interval {fx(at['lower'])} to {fx(at['upper'])})"
     a.detail = (f"{'On track' if reaches else 'Off track'}: the target year {period_label(ty)} is after the latest "
                 f"data ({period_label(a.latest_year)}). On the trend of the last {n} published years, {a.area_label} "
-                f"would be at {fv(at['value'])}{interval} in {period_label(ty)} against {line_text}.")
+                f"would be at {fx(at['value'])}{interval} in {period_label(ty)} against {line_text}.")
     return a
 
 
@@ -600,6 +628,9 @@ def scenario(a: Assessment, improvement: float) -> dict:
     else:
         text = (f"At {fmt_change(improvement, unit, dec)} {start}, {a.area_label} would reach {line_text} "
                 f"in {period_label(year)}.")
+    stopped = [y for y in a.meta.get("not_collected", []) if y > a.latest_year]
+    if stopped and year is not None and year > a.latest_year:
+        text += f" (The measure is not collected from {period_label(min(stopped))}, so this could not be observed.)"
     return {"year": year, "line": line, "text": text}
 
 
@@ -617,15 +648,16 @@ def chart_frame(a: Assessment) -> pd.DataFrame:
     rows = []
     years = sorted(set(a.derby["year"]) | set(a.comparator["year"] if a.comparator is not None else []))
     span = range(min(years + [a.baseline_year or ty]), max(years + [ty]) + 1) if years else range(0)
+    drows, crows = _by_year(a.derby), _by_year(a.comparator)
     for y in span:
-        r = _row(a.derby, y)
+        r = drows.get(y)
         lo = hi = np.nan
         if r is not None and _counts(r) and a.meta.get("unit") == "%":
             lo, hi = stats.wilson(*_counts(r))
         rows.append({"series": a.area_label, "role": "actual", "year": y, "period": period_label(y) if r is None else r["period"],
                      "value": np.nan if r is None else float(r["value"]), "lower": lo, "upper": hi})
         if a.comparator_label and a.comparator is not None:
-            r = _row(a.comparator, y)
+            r = crows.get(y)
             rows.append({"series": a.comparator_label, "role": "comparator", "year": y,
                          "period": period_label(y) if r is None else r["period"],
                          "value": np.nan if r is None else float(r["value"]), "lower": np.nan, "upper": np.nan})
@@ -634,8 +666,8 @@ def chart_frame(a: Assessment) -> pd.DataFrame:
         for y, v in ((a.baseline_year, a.baseline_value), (ty, a.line_value)):
             rows.append({"series": label, "role": "trajectory", "year": y, "period": period_label(y), "value": v,
                          "lower": np.nan, "upper": np.nan})
-    for frame, role, label in ((a.projection, "projection", f"{a.area_label} projection (recent trend, 95% interval)"),
-                               (a.comparator_projection, "comparator_projection", f"{a.comparator_label} projection")):
+    for frame, role, label in ((a.projection, "projection", f"{a.area_label} projection from the recent trend (shaded: 95% interval)"),
+                               (a.comparator_projection, "comparator_projection", f"{a.comparator_label} projection from its recent trend")):
         if frame is not None and len(frame):
             for r in frame.itertuples():
                 rows.append({"series": label, "role": role, "year": int(r.year), "period": period_label(r.year),
@@ -766,13 +798,51 @@ def validate_local_target(fields: dict, lookups: dict) -> dict:
 
 # ---------------------------------------------------------------- database entry points
 
-def _meta(con, indicator_id: str | None) -> dict:
-    if not indicator_id:
-        return {}
-    try:
-        return queries.indicator(con, indicator_id)
-    except KeyError:
-        return {}
+def assess_many(con, rows: list[dict] | None = None) -> list[Assessment]:
+    """Assess targets (all of them by default) with the data fetched once for all."""
+    from .queries import target_data as target_queries
+
+    every = target_queries.target_rows(con)
+    rows = [_clean(r) for r in (every.to_dict("records") if rows is None else rows)]
+    if not rows:
+        return []
+    inds = sorted({r["indicator_id"] for r in rows if r.get("indicator_id")})
+    known = set(queries.indicators(con)["indicator_id"]) if inds else set()
+    metas = {i: queries.indicator(con, i) for i in inds if i in known}
+    codes = sorted({c for r in rows for c in (r.get("area_code") or config.DERBY,
+                                              r.get("comparator_area_code") or config.ENGLAND)})
+    obs = target_queries.observations_for(con, list(metas), codes)
+    groups = {key: grp for key, grp in obs.groupby(["indicator_id", "area_code", "breakdown"], sort=False)}
+    plan = target_queries.plan_values(con, list(metas))
+    plan_lookup = {(r.indicator_id, r.area_code, r.breakdown, int(r.year)): float(r.value) for r in plan.itertuples()}
+    names = target_queries.area_names(con, codes)
+    commitments = {}
+    for r in every.to_dict("records"):
+        if r["kind"] == "commitment":
+            commitments.setdefault(r.get("priority"), []).append(commitment_phrase(_clean(r)))
+    empty = obs.iloc[0:0]
+    out = []
+    for t in rows:
+        ind = t.get("indicator_id") or None
+        meta = metas.get(ind, {}) if ind else {}
+        if t["kind"] not in MEASURABLE_KINDS:
+            out.append(_unmeasured(t, meta, commitments.get(t.get("priority"), [])))
+            continue
+        if not ind or not meta:
+            out.append(Assessment(t, NOT_ASSESSABLE, RULES[t["kind"]], f"Not assessable: unknown indicator '{ind}'.",
+                                  meta=meta))
+            continue
+        area, bd = t.get("area_code") or config.DERBY, t.get("breakdown") or "all"
+        derby = groups.get((ind, area, bd), empty)
+        comp = comp_plan = comp_name = None
+        if t["kind"] in RELATIVE_KINDS:
+            carea, cbd = t.get("comparator_area_code") or config.ENGLAND, t.get("comparator_breakdown") or bd
+            comp = groups.get((ind, carea, cbd), empty)
+            if t.get("baseline_year") is not None and t.get("origin") == "plan":
+                comp_plan = plan_lookup.get((ind, carea, cbd, int(t["baseline_year"])))
+            comp_name = names.get(carea, carea)
+        out.append(assess(t, meta, derby, comp, comp_plan, names.get(area, area), comp_name))
+    return out
 
 
 def _clean(row: dict) -> dict:
@@ -788,28 +858,7 @@ def assess_target(con, target: dict | str) -> Assessment:
         if row is None:
             raise KeyError(target)
         target = row
-    target = _clean(target)
-    ind = target.get("indicator_id") or None
-    meta = _meta(con, ind)
-    if target["kind"] not in MEASURABLE_KINDS:
-        rows = target_queries.target_rows(con)
-        same = rows[(rows["kind"] == "commitment") & (rows["priority"] == target.get("priority"))]
-        return _unmeasured(target, meta, [commitment_phrase(_clean(r)) for r in same.to_dict("records")])
-    if not ind or not meta:
-        return Assessment(target, NOT_ASSESSABLE, RULES[target["kind"]],
-                          f"Not assessable: unknown indicator '{ind}'.", meta=meta)
-    area = target.get("area_code") or config.DERBY
-    bd = target.get("breakdown") or "all"
-    derby = target_queries.target_observations(con, ind, area, bd)
-    comp = comp_plan = comp_name = None
-    if target["kind"] in RELATIVE_KINDS:
-        carea = target.get("comparator_area_code") or config.ENGLAND
-        cbd = target.get("comparator_breakdown") or bd
-        comp = target_queries.target_observations(con, ind, carea, cbd)
-        if target.get("baseline_year") is not None and target.get("origin") == "plan":
-            comp_plan = target_queries.plan_value(con, ind, carea, cbd, int(target["baseline_year"]))
-        comp_name = queries.area_name(con, carea)
-    return assess(target, meta, derby, comp, comp_plan, queries.area_name(con, area), comp_name)
+    return assess_many(con, [target])[0]
 
 
 def assess_all(con) -> pd.DataFrame:
@@ -817,8 +866,71 @@ def assess_all(con) -> pd.DataFrame:
 
     `status` is exactly one of "met", "on track", "off track", "not assessable".
     """
-    from .queries import target_data as target_queries
-
-    rows = [assess_target(con, t).summary() for t in target_queries.target_rows(con).to_dict("records")]
+    rows = [a.summary() for a in assess_many(con)]
     cols = list(Assessment({"target_id": "", "kind": ""}, "", "", "").summary())
     return pd.DataFrame(rows, columns=cols)
+
+
+def chart_table(frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """The chart's data, one row per year: each series' value (and interval) plus notes on missing years."""
+    if frame.empty:
+        return pd.DataFrame(columns=["Year", "Period", "Note"])
+    wide = frame.pivot_table(index="year", columns="series", values="value", aggfunc="first", dropna=False, sort=False)
+    order = list(dict.fromkeys(frame["series"]))
+    wide = wide.reindex(columns=order)
+    for role, name in (("actual", "95% interval"), ("projection", "projection 95% interval")):
+        part = frame[(frame["role"] == role) & frame["lower"].notna()]
+        if len(part):
+            label = part["series"].iloc[0] if role == "actual" else ""
+            wide[f"{label} {name} from".strip()] = part.set_index("year")["lower"]
+            wide[f"{label} {name} to".strip()] = part.set_index("year")["upper"]
+    wide = wide.reset_index().sort_values("year")
+    notes = {}
+    for r in events.itertuples():
+        notes.setdefault(int(r.year + 0.5) if r.label == "series break" else int(r.year), []).append(
+            "new series begins" if r.label == "series break" else "not collected")
+    wide.insert(1, "Period", wide["year"].map(period_label))
+    wide["Note"] = wide["year"].map(lambda y: "; ".join(notes.get(int(y), [])))
+    return wide.rename(columns={"year": "Year"}).reset_index(drop=True).rename_axis(None, axis=1)
+
+
+AREA_SHORT = {config.ENGLAND: "England", config.EAST_MIDLANDS: "East Midlands", config.DERBY: "Derby"}
+
+
+def target_label(target: dict) -> str:
+    """A short name for a target: 'GLD (FSM pupils): exceed England by 2020/21'."""
+    kind = target.get("kind")
+    if kind not in MEASURABLE_KINDS:
+        words = str(target.get("plan_words") or target.get("target_id"))
+        return words if len(words) <= 90 else words[:87].rstrip() + "..."
+    name = target.get("short_title") or target.get("title") or target.get("indicator_id")
+    bd = target.get("breakdown") or "all"
+    if bd != "all":
+        name += f" ({BREAKDOWN_LABELS.get(bd, bd)})"
+    if target.get("area_code") not in (None, config.DERBY):
+        name += f", {AREA_SHORT.get(target['area_code'], target['area_code'])}"
+    by = target.get("target_period") or (period_label(target["target_year"]) if target.get("target_year") else "")
+    comp = AREA_SHORT.get(target.get("comparator_area_code"), target.get("comparator_area_code") or "")
+    cbd = target.get("comparator_breakdown")
+    if cbd and cbd != bd:
+        comp += f" {BREAKDOWN_LABELS.get(cbd, cbd)}"
+    if kind == "exceed_comparator":
+        aim = f"exceed {comp}"
+    elif kind == "close_gap":
+        aim = f"close the gap to {comp}"
+    else:
+        aim = f"reach {fmt_value(target.get('target_value'), target.get('unit') or '', target.get('decimals') or 1)}"
+    return f"{name}: {aim} by {by}"
+
+
+def headline(a: Assessment) -> str:
+    """One line of evidence for a tile: the last judgement, else the latest values."""
+    if a.judgements:
+        return "; ".join(j["short"] for j in a.judgements)
+    if a.latest_year is None or not a.measurable:
+        return a.detail
+    unit, dec = a.meta.get("unit", ""), a.meta.get("decimals", 1)
+    text = f"{period_label(a.latest_year)}: {a.area_label} {fmt_value(a.latest_value, unit, dec)}"
+    if a.comparator_label and a.latest_comparator is not None:
+        text += f", {a.comparator_label} {fmt_value(a.latest_comparator, unit, dec)}"
+    return text

@@ -12,31 +12,34 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import config, maps, stats
+from . import config, geometry, maps, stats
 
 PLAN, CURRENT = config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT
 VINTAGES = (PLAN, CURRENT)
 VINTAGE_LABELS = {PLAN: "17 wards, 2003-2023 (plan period)", CURRENT: "18 wards from May 2023"}
 DEFAULT_INDICATOR = "gld"
 DEFAULT_PAIR = ("Arboretum", "Allestree")  # the plan's example of the gap (GLD 2015/16)
-NO_DATA = maps.geometry.NO_DATA_LABEL
+NO_DATA = geometry.NO_DATA_LABEL
 METHODS_PATH = config.PROJECT_ROOT / "docs" / "methods-wards.md"
 
 # Deprivation and population context shown beside a comparison, in this order, with labels.
 CONTEXT_LABELS = {
-    "imd_decile": "IMD 2019 decile (population-weighted mean of its LSOAs; 1 = most deprived)",
-    "imd_most_deprived_decile_share": "LSOAs in England's most deprived 10% (IMD 2019)",
-    "imd_rank": "IMD 2019 rank (population-weighted mean of its LSOAs; 1 = most deprived of 32,844)",
+    "imd_decile": "IMD 2019 decile (1 = most deprived)",
+    "imd_most_deprived_decile_share": "LSOAs in England's most deprived 10%",
+    "imd_rank": "IMD 2019 rank (1 = most deprived of 32,844)",
     "population_total": "Population, mid-2015",
     "population_0_15": "Children aged 0-15, mid-2015",
 }
+CONTEXT_NOTE = ("Ward IMD deciles and ranks are population-weighted means of the ward's LSOAs (not official "
+                "ward figures); there is no such figure for Derby or England. Source: MHCLG, English Indices "
+                "of Deprivation 2019 (Files 1 and 6).")
 # Preferred order of ward indicators after any non-context (outcome) indicator.
 CONTEXT_ORDER = ("imd_decile", "imd_most_deprived_decile_share", "imd_rank", "iod_income_decile",
                  "iod_employment_decile", "iod_education_decile", "iod_health_decile", "iod_crime_decile",
                  "iod_housing_decile", "iod_living_env_decile", "population_0_15", "population_total")
 
 SMALL_NUMBERS = ("Ward figures rest on small numbers: a Derby ward has a few hundred children in each year "
-                 "group, so one child moves a ward's percentage by about half a point and a ward's figure can "
+                 "group, so one child moves a ward's percentage by a third to a half of a point and a ward's figure can "
                  "change by several points from one year to the next by chance alone. The plan's ward figures "
                  "come without counts, so no confidence interval can be given for them.")
 BEST_FIT_2023 = ("Figures for the May 2023 wards are built from LSOAs assigned by their centroid; LSOAs do not "
@@ -174,11 +177,11 @@ class Comparison:
         return f"{head}: a gap of {self.gap_label} ({higher.name} higher than {lower.name})."
 
     def table(self) -> pd.DataFrame:
-        """Rows: the two wards, Derby and England; value, rank, difference from Derby and England,
-        judgement against England and source."""
+        """Rows: the two wards, Derby and England; value, rank among wards, difference from Derby and
+        England, judgement against England and source."""
         rows = []
-        for role, f in (("Ward", self.a), ("Ward", self.b), ("Local authority", self.derby), ("Country", self.england)):
-            rows.append({"Area": f.name, "Type": role, "Value": f.label, "Rank among wards": f.rank,
+        for f in (self.a, self.b, self.derby, self.england):
+            rows.append({"Area": f.name, "Value": f.label, "Rank among wards": f.rank,
                          "Difference from Derby": "" if f.code == config.DERBY else fmt_difference(f.vs_derby, self.meta),
                          "Difference from England": "" if f.code == config.ENGLAND else fmt_difference(f.vs_england, self.meta),
                          "Compared with England": "" if f.code == config.ENGLAND else
@@ -272,7 +275,7 @@ def context_table(context: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataF
                 r = by_area.loc[code]
                 text = fmt(r["value"], meta)
                 if ind == "imd_most_deprived_decile_share" and not _missing(r["numerator"]) and not _missing(r["denominator"]):
-                    text += f" ({int(r['numerator'])} of {int(r['denominator'])})"
+                    text += f" ({int(r['numerator']):,} of {int(r['denominator']):,})"
                 row[col] = text
             else:
                 row[col] = NO_DATA
@@ -299,6 +302,16 @@ def default_pair(wards: pd.DataFrame) -> tuple[str, str]:
     a = names.get(DEFAULT_PAIR[0], codes[0] if codes else "")
     b = names.get(DEFAULT_PAIR[1], next((c for c in codes if c != a), a))
     return a, b
+
+
+def same_named_ward(code: str | None, wards: pd.DataFrame, all_wards: pd.DataFrame) -> str | None:
+    """The ward of `wards` with the same name as ward `code` of another vintage (`all_wards` holds
+    area_code, area_name of every vintage), e.g. Arboretum 2003-2023 -> Arboretum 2023; else None."""
+    if code is None or code in set(wards["area_code"]):
+        return code
+    name = dict(zip(all_wards["area_code"], all_wards["area_name"])).get(code)
+    match = wards.loc[wards["area_name"] == name, "area_code"]
+    return str(match.iloc[0]) if name is not None and len(match) else None
 
 
 def selected_ward(state, layer_ids: tuple[str, ...] = ("ward-map", "ward-hex")) -> str | None:

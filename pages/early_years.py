@@ -8,4 +8,5 @@ priority.render(
     ["gld", "eyfsp_comm_lang_expected", "ey_provider_good_3_4", "ey_provider_good_2", "slcn_year1_primary_need"],
     ["ey_provider_outstanding", "slcn_pupils", "elg_not_health_self_care", "elg_not_self_confidence",
      "elg_not_managing_feelings", "elg_not_making_relationships", "elg_not_people_communities"],
+    page="early_years",
 )

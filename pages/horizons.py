@@ -8,4 +8,5 @@ priority.render(
     ["excess_weight_reception", "excess_weight_year6", "obesity_reception", "obesity_year6", "claimant_rate",
      "employment_rate"],
     ["unemployment_rate", "apprenticeship_participation", "employer_encounters_per_pupil", "employer_encounters_total"],
+    page="horizons",
 )

@@ -1,8 +1,123 @@
-"""Placeholder: filled in by a later issue."""
+"""Load new data: check a file row by row, see what would change, commit atomically, undo the last upload.
+
+URL state: `view` (load or history), and for EES and Fingertips files `ind` (indicator), `col` (EES value
+column) and `bd` (pupil group).
+"""
 import streamlit as st
 
-from derby_oa.ui import widgets
+from derby_oa import config, exports, loader, queries
+from derby_oa.queries import uploads as upload_queries
+from derby_oa.ui import connection, widgets
+from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()
-st.title("load_data")
-st.info("This page is being built.")
+con = get_con()
+st.title("Load new data")
+if message := st.session_state.pop("load-message", None):
+    st.success(message)
+st.markdown(
+    "Load a **DfE Explore Education Statistics** tidy CSV, a **Fingertips** CSV export, or the dashboard's own "
+    "**tidy template**. The file is checked row by row first; nothing is written until you commit, and the "
+    "last upload can be undone.")
+st.caption(f"Files: CSV in UTF-8 (in Excel: Save As > CSV UTF-8) or .xlsx without formulas, at most "
+           f"{loader.MAX_BYTES // 1024 // 1024} MB. Rows are numbered from the first row under the header (row 1).")
+st.download_button("Download the tidy template (CSV)", loader.template_bytes(), "upload_template.csv", "text/csv",
+                   key="load-template",
+                   help="Columns: " + ", ".join(loader.TEMPLATE_COLUMNS) + ". Its example rows are real published "
+                        "figures; values may be numbers or DfE symbols c (suppressed), x (not available), "
+                        "z (not applicable).")
+
+VIEWS = {"load": "Load a file", "history": "Upload history and undo"}
+view = widgets.qp_choice("view", list(VIEWS), "load", VIEWS)
+view = st.radio("Show", list(VIEWS), index=list(VIEWS).index(view), format_func=VIEWS.get, horizontal=True,
+                key="load-view")
+
+catalogue = queries.indicators(con)
+titles = dict(zip(catalogue["indicator_id"], catalogue["title"]))
+breakdown_options = list(loader.BREAKDOWNS)
+ind = widgets.qp_choice("ind", [""] + list(titles), "", {"": "the indicator named in the file"})
+bd = widgets.qp_choice("bd", [""] + breakdown_options, "", {"": "the group named in the file"})
+col = st.query_params.get("col", "")
+
+if view == "load":
+    with st.expander("Options for EES and Fingertips files", expanded=bool(ind or bd or col)):
+        ind = st.selectbox("Indicator the file holds (leave empty to use the one named in the file)",
+                           [""] + list(titles), index=([""] + list(titles)).index(ind), key="load-ind",
+                           format_func=lambda i: titles.get(i, "(named in the file)") if i else "(named in the file)")
+        col = st.text_input("EES: value column (e.g. gld_percent)", value=col, key="load-col").strip()
+        bd = st.selectbox("Fingertips: pupil group (leave empty for the file's own)", [""] + breakdown_options,
+                          index=([""] + breakdown_options).index(bd), key="load-bd",
+                          format_func=lambda b: b or "(as in the file)")
+    widgets.qp_set(view=view, ind=ind or None, col=col or None, bd=bd or None)
+    upload = st.file_uploader("File to check", type=["csv", "xlsx"], key="load-file")
+    officer = st.text_input("Your name (recorded as 'Local upload by ...')", key="load-officer")
+    licence = st.text_input("Licence of the data", value=loader.DEFAULT_LICENCE, key="load-licence")
+    attribution = st.text_area("Attribution to show with the data", value=loader.DEFAULT_ATTRIBUTION,
+                               key="load-attribution", height=80)
+    if upload is not None:
+        try:
+            report = loader.validate(con, upload.name, upload.getvalue(), indicator_id=ind or None,
+                                     value_column=col or None, breakdown=bd or None)
+        except loader.UploadRefused as exc:
+            st.error(f"Refused: {exc}")
+            report = None
+        if report is not None:
+            (st.success if report.ok else st.warning)(report.summary())
+            for note in report.notes:
+                st.caption(f"Note: {note}")
+            if report.problems:
+                st.subheader(f"Problems ({len(report.problems):,})")
+                st.dataframe(report.problems_frame().head(loader.MAX_PROBLEMS_SHOWN), hide_index=True,
+                             width="stretch")
+                st.download_button("Download all problems (CSV)", exports.to_csv_bytes(report.problems_frame()),
+                                   "problems.csv", "text/csv", key="load-problems")
+            if len(report.changed):
+                st.subheader(f"Changed values ({len(report.changed):,})")
+                st.dataframe(report.changed[["row", "indicator_id", "area_code", "period", "breakdown",
+                                             "previous_value", "previous_status", "value", "status",
+                                             "previous_source_id"]], hide_index=True, width="stretch")
+            if len(report.new):
+                st.subheader(f"New rows ({len(report.new):,})")
+                st.dataframe(report.new[["row", "indicator_id", "area_code", "period", "breakdown", "value",
+                                         "status", "numerator", "denominator"]], hide_index=True, width="stretch")
+            replace = False
+            if len(report.changed):
+                replace = st.checkbox(f"Replace the {len(report.changed):,} existing values shown above",
+                                      key="load-replace")
+            if st.button("Commit this upload", type="primary", disabled=not report.ok, key="load-commit"):
+                con.close()  # release this run's cursor before the file is swapped
+                try:
+                    result = loader.commit(report, config.db_path(), officer=officer, licence=licence,
+                                           attribution=attribution, replace=replace)
+                except loader.CommitRefused as exc:
+                    st.error(f"Not loaded: {exc}")
+                else:
+                    connection.reset()
+                    st.session_state["load-message"] = (
+                        f"Loaded upload {result.upload_id} ({report.file_name}): {result.rows_added:,} new rows and "
+                        f"{result.rows_changed:,} changed values. They now show in the explorer "
+                        f"(source '{result.source_id}'). Undo it under 'Upload history and undo'.")
+                    st.rerun()
+else:
+    widgets.qp_set(view=view, ind=ind or None, col=col or None, bd=bd or None)
+    history = upload_queries.uploads(con)
+    if history.empty:
+        st.info("No files have been uploaded yet.")
+    else:
+        st.dataframe(history, hide_index=True, width="stretch")
+        last = upload_queries.last_active_upload(con)
+        if last is not None and st.button(f"Undo upload {last['upload_id']} ({last['file_name']})",
+                                          key="load-undo"):
+            con.close()
+            try:
+                undone = loader.undo_last(config.db_path())
+            except loader.CommitRefused as exc:
+                st.error(f"Not undone: {exc}")
+            else:
+                connection.reset()
+                st.session_state["load-message"] = (
+                    f"Undid upload {undone.upload_id} ({undone.file_name}): {undone.rows_removed:,} rows "
+                    f"removed and {undone.rows_restored:,} values restored.")
+                st.rerun()
+
+widgets.copy_link()

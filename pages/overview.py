@@ -1,19 +1,47 @@
-"""Board overview: one screen with the headline indicators of every priority."""
+"""Board overview: one screen with the headline indicators of every priority, Derby against England."""
 import streamlit as st
 
-from derby_oa import queries
+from derby_oa import exports, headlines, queries
+from derby_oa.ui import tiles as tiles_view
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
 
-widgets.presentation_mode()
+present = widgets.presentation_mode()
 con = get_con()
-st.title("Derby Opportunity Area: board overview")
-for ind in ["gld", "ks2_rwm_expected", "ks4_attainment8", "absence_unauth_primary"]:
-    meta = queries.indicator(con, ind)
-    latest = queries.latest_period(con, ind, "E06000015")
-    if latest is None:
-        st.write(f"{meta['title']}: no data")
-        continue
-    df = queries.series(con, ind, ["E06000015", "E92000001"])
-    row = df[df["period"] == latest[0]].set_index("area_code")["value"]
-    st.metric(meta["short_title"], f"{row.get('E06000015')}", help=f"England {row.get('E92000001')} ({latest[0]})")
+
+if not present:
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.title("Derby Opportunity Area: board overview")
+    with right:
+        tiles_view.presentation_toggle(present)
+    st.markdown("Each tile shows Derby's latest figure against England, the gap and how it has moved since the "
+                "delivery plan's 2015/16 baseline. Every sentence is written from the data.")
+if not queries.has_published_data(con):
+    st.warning("Only the delivery plan's own 2015/16 figures are loaded (the embedded default); trends appear "
+               "once the published data is built.")
+
+tiles = tiles_view.cached_tiles(con)
+tiles_view.render_grid(tiles, tiles_view.target_statuses(con), present,
+                       heading="Derby Opportunity Area: how Derby compares with England" if present else None)
+if present:  # below the tiles, so that they fill the shared screen
+    tiles_view.presentation_toggle(present)
+
+with st.expander("How the tiles are worked out"):
+    st.markdown(tiles_view.RULES_MARKDOWN)
+with st.expander("The headline figures as a table"):
+    table = tiles_view.table(tiles)
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button("Download CSV", exports.to_csv_bytes(table), "board-headlines.csv", "text/csv",
+                       key="csv-headlines")
+
+if not present:
+    st.subheader("Explore each priority")
+    cols = st.columns(4)
+    for col, (path, label) in zip(cols, [("pages/early_years.py", headlines.PRIORITIES["early_years"]),
+                                         ("pages/schools.py", headlines.PRIORITIES["schools"]),
+                                         ("pages/horizons.py", headlines.PRIORITIES["horizons"]),
+                                         ("pages/wellbeing.py", headlines.PRIORITIES["wellbeing"])]):
+        col.page_link(path, label=label)
+    widgets.copy_link()
+used_ids = sorted({s for t in tiles for s in t.sources})
+widgets.source_note(queries.sources(con).query("source_id in @used_ids"))

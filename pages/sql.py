@@ -1,8 +1,48 @@
-"""Placeholder: filled in by a later issue."""
+"""SQL console: officers' own read-only queries, with worked examples (the query lives in the URL as `q`)."""
 import streamlit as st
 
+from derby_oa import exports, sql_guard
 from derby_oa.ui import widgets
+from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()
-st.title("sql")
-st.info("This page is being built.")
+con = get_con()
+st.title("SQL console")
+st.markdown("Run your own query against the dashboard's database: one read-only `SELECT` (or `WITH ... SELECT`, "
+            "`DESCRIBE`, `SHOW`). The same guard serves `python -m derby_oa sql \"QUERY\"` on the command line.")
+st.caption(sql_guard.limits_text())
+
+examples = list(sql_guard.EXAMPLES)
+default_query = sql_guard.EXAMPLES[examples[2]]
+
+
+def use_example() -> None:
+    st.session_state["sql-q"] = sql_guard.EXAMPLES[st.session_state["sql-example"]]
+
+
+st.selectbox("Worked examples", examples, index=None, placeholder="Choose an example to copy into the box",
+             key="sql-example", on_change=use_example)
+query = st.text_area("Query", value=st.query_params.get("q", default_query), height=180, key="sql-q")
+widgets.qp_set(q=query.strip() or None)
+
+if query.strip():
+    try:
+        result = sql_guard.run(query, con)
+    except sql_guard.QueryRefused as exc:
+        st.error(f"Not run: {exc.reason}")
+    else:
+        st.caption(f"{len(result.frame):,} rows in {result.seconds:.2f} s.")
+        st.dataframe(result.frame, hide_index=True, width="stretch")
+        c1, c2 = st.columns(2)
+        c1.download_button("Download CSV", exports.to_csv_bytes(result.frame), "query.csv", "text/csv", key="sql-csv")
+        c2.download_button("Download XLSX", exports.to_xlsx_bytes({"Query result": result.frame}), "query.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           key="sql-xlsx")
+
+with st.expander("Tables and columns"):
+    st.dataframe(sql_guard.run("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                               "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position", con).frame,
+                 hide_index=True, width="stretch")
+    st.caption("Data model: areas, indicators and observations (one row per indicator, area, period and pupil "
+               "group); sources carry each publication's licence and attribution.")
+
+widgets.copy_link()

@@ -1,8 +1,39 @@
-"""Placeholder: filled in by a later issue."""
+"""Wards: where in Derby the gaps are. Map, two-ward comparison, LSOA drill-down and ranking."""
 import streamlit as st
 
-from derby_oa.ui import widgets
+from derby_oa import wards
+from derby_oa.ui import wards_view, widgets
+from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()
-st.title("wards")
-st.info("This page is being built.")
+con = get_con()
+st.title("Wards: where in Derby the gaps are")
+st.markdown("In 2016, 47.2% of children in Arboretum reached a good level of development against 85.8% in "
+            "Allestree (delivery plan). Choose an indicator, then click a ward on the map or pick two wards "
+            "to compare them with each other, with Derby and with England.")
+
+view = wards_view.choose(con)
+
+st.header("Map")
+map_style = wards_view.map_section(con, view)
+
+st.header("Compare two wards")
+wards_view.ward_pickers(view)
+wards_view.compare_section(con, view)
+
+st.header(f"Inside {view.names.get(view.ward_a, view.ward_a)}: its neighbourhoods by deprivation")
+wards_view.drilldown_section(con, view)
+
+if view.indicator is not None:
+    st.header("All wards ranked")
+    wards_view.ranking_section(view)
+
+st.header("Ward figures quoted in the delivery plan")
+wards_view.plan_figures_section(con)
+
+with st.expander("Methods: how the ward figures and maps are made"):
+    st.markdown(wards.methods_markdown())
+
+wards_view.sync_url(view, map_style)
+widgets.copy_link()
+wards_view.sources_note(con, view)

@@ -216,7 +216,7 @@ def test_ward_choropleth_deck(bounds, iod_bundle):
                                         unit="%", decimals=0, vintage=PLAN)
     text = deck.to_json()
     spec = json.loads(text)
-    assert spec.get("mapProvider") is None and spec.get("mapStyle") is None
+    assert spec.get("mapProvider") is None and spec.get("mapStyle") == "__MAP_STYLE__"  # Streamlit: no basemap
     assert "mapbox" not in text and "carto" not in text and "http" not in text
     layer = next(layer for layer in spec["layers"] if layer["id"] == "ward-map")
     assert layer["pickable"] is True

@@ -14,7 +14,8 @@ from ..errors import InputError
 
 __all__ = [
     "target_rows", "target_row", "target_observations", "plan_value", "commitment_activity",
-    "local_targets", "validation_lookups", "add_local_target", "delete_local_target",
+    "local_targets", "validation_lookups", "add_local_target", "delete_local_target", "target_sources",
+    "observations_for", "plan_values", "area_names",
 ]
 
 TARGET_FILE = "Local target"
@@ -47,6 +48,26 @@ def target_observations(con, indicator_id: str, area_code: str, breakdown: str) 
     return _df(con, """SELECT year, period, value, status, numerator, denominator, source_id FROM observations
                        WHERE indicator_id = ? AND area_code = ? AND breakdown = ? ORDER BY year, period""",
                [indicator_id, area_code, breakdown])
+
+
+def observations_for(con, indicator_ids: list[str], area_codes: list[str]) -> pd.DataFrame:
+    """Observations of several indicators for several areas, every breakdown, ordered by year."""
+    return _df(con, """SELECT indicator_id, area_code, breakdown, year, period, value, status, numerator, denominator,
+                       source_id FROM observations WHERE list_contains(?, indicator_id) AND list_contains(?, area_code)
+                       ORDER BY indicator_id, area_code, breakdown, year, period""", [indicator_ids, area_codes])
+
+
+def plan_values(con, indicator_ids: list[str]) -> pd.DataFrame:
+    """The plan's own quoted figures (with a year) for several indicators."""
+    return _df(con, """SELECT indicator_id, area_code, breakdown, year, value FROM plan_figures
+                       WHERE list_contains(?, indicator_id) AND year IS NOT NULL AND value IS NOT NULL
+                       ORDER BY figure_id""", [indicator_ids])
+
+
+def area_names(con, codes: list[str]) -> dict[str, str]:
+    """Display names of area codes (unknown codes are left out)."""
+    return dict(con.execute("SELECT area_code, area_name FROM areas WHERE list_contains(?, area_code)",
+                            [codes]).fetchall())
 
 
 def plan_value(con, indicator_id: str, area_code: str, breakdown: str, year: int) -> float | None:
@@ -107,3 +128,11 @@ def delete_local_target(target_id: str, path: Path | None = None) -> None:
         con.execute("DELETE FROM targets WHERE target_id = ? AND origin = 'local'", [target_id])
 
     store.atomic_update(change, path)
+
+
+def target_sources(con) -> pd.DataFrame:
+    """Sources of the observations behind the targets (target and comparator areas), and the plan."""
+    return _df(con, """SELECT s.* FROM sources s WHERE s.source_id = 'plan_2017' OR s.source_id IN (
+                         SELECT DISTINCT o.source_id FROM observations o JOIN targets t USING (indicator_id)
+                         WHERE o.area_code IN (t.area_code, coalesce(t.comparator_area_code, t.area_code)))
+                       ORDER BY s.source_id != 'plan_2017', s.title""")

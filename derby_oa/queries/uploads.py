@@ -26,7 +26,8 @@ def areas_for_mapping(con) -> pd.DataFrame:
 
 
 def indicator_rules(con, indicator_ids: list[str]) -> pd.DataFrame:
-    """Per indicator: unit, not_collected, the period kinds it has, and the range of its published values."""
+    """Per indicator: unit, not_collected, the period kinds it has, the range of its published values,
+    and the not-collected years in which a published source nevertheless has values."""
     return con.execute("""
         SELECT i.indicator_id, i.title, i.unit, i.not_collected,
                (SELECT list(DISTINCT CASE
@@ -38,7 +39,11 @@ def indicator_rules(con, indicator_ids: list[str]) -> pd.DataFrame:
                (SELECT min(value) FROM observations o WHERE o.indicator_id = i.indicator_id
                   AND o.source_id NOT LIKE 'upload:%') AS published_min,
                (SELECT max(value) FROM observations o WHERE o.indicator_id = i.indicator_id
-                  AND o.source_id NOT LIKE 'upload:%') AS published_max
+                  AND o.source_id NOT LIKE 'upload:%') AS published_max,
+               (SELECT list(DISTINCT year) FROM observations o WHERE o.indicator_id = i.indicator_id
+                  AND o.status = 'published' AND o.source_id NOT LIKE 'upload:%'
+                  AND list_contains(string_split(coalesce(i.not_collected, ''), ';'), CAST(o.year AS VARCHAR)))
+                 AS published_in_not_collected
         FROM indicators i WHERE list_contains(?, i.indicator_id)""", [list(indicator_ids)]).df()
 
 

@@ -22,7 +22,10 @@ _WARDS = "SELECT area_code, area_name FROM areas WHERE area_type = 'ward' AND vi
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()
+    df = con.execute(sql, params or []).df()
+    if "geometry_wkb" in df:  # DuckDB returns BLOBs as bytearray; shapely wants bytes
+        df["geometry_wkb"] = [None if b is None or b is pd.NA else bytes(b) for b in df["geometry_wkb"]]
+    return df
 
 
 def ward_list(con, vintage: str) -> pd.DataFrame:

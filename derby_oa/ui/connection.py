@@ -24,3 +24,8 @@ def get_con():
                 from ..build import build
                 build(path)
     return _connection(str(path), path.stat().st_mtime).cursor()
+
+
+def reset() -> None:
+    """Forget the cached connection, so the next `get_con` opens the replaced file (after an upload or undo)."""
+    _connection.clear()

@@ -1,67 +1,341 @@
-"""A priority page: each indicator as a trend against comparators, with its table and downloads."""
+"""A priority page: headline tiles, every indicator at a glance, then one indicator in depth (trend against
+England, the region and statistical neighbours; the pupil-group gap; rank, quartile and significance by year)
+and the plan's baseline figures that have no published series here.
+
+URL state: `ind` (indicator), `bd` (pupil group), `sn` (neighbours: average, each, none), `group` (neighbour
+group) and `gapref` (what the disadvantaged gap is measured against).
+"""
 from __future__ import annotations
+
+import html
 
 import pandas as pd
 import streamlit as st
 
-from .. import charts, comparisons, queries
+from .. import charts, comparisons, config, exports, headlines, narrative, queries, stats
+from ..headlines import BREAKDOWN_LABELS
+from ..queries import overview as overview_queries
+from . import tiles as tiles_view
 from . import widgets
 from .connection import get_con
 
-BREAKDOWN_LABELS = {"all": "All pupils", "fsm": "FSM pupils", "non_fsm": "Non-FSM pupils",
-                    "disadvantaged": "Disadvantaged pupils", "non_disadvantaged": "Other pupils",
-                    "boys": "Boys", "girls": "Girls", "eal": "EAL pupils"}
+NEIGHBOUR_MODES = {"average": "Average and range", "each": "Each neighbour", "none": "Hide neighbours"}
+GROUP_LABELS = {config.SN_GROUP_CURRENT: "May 2025 group (current)", config.SN_GROUP_PLAN: "April 2021 group"}
+ORDINAL_QUARTILES = {"A": "A (best quarter)", "B": "B", "C": "C", "D": "D (worst quarter)"}
 
 
-def indicator_section(con, indicator_id: str, key: str) -> None:
-    """Trend of one indicator for Derby, England, East Midlands and statistical neighbours."""
-    meta = queries.indicator(con, indicator_id)
-    st.subheader(meta["title"])
-    options = queries.breakdowns(con, indicator_id) or ["all"]
-    breakdown = st.radio("Pupil group", options, format_func=lambda b: BREAKDOWN_LABELS.get(b, b), horizontal=True,
-                         key=f"bd-{key}") if len(options) > 1 else options[0]
-    df = comparisons.comparison_frame(con, indicator_id, breakdown)
-    published = df[df["value"].notna()] if len(df) else df
-    if published.empty:
-        st.info("No data: nothing has been published or loaded for this indicator and group yet.")
-        return
-    chart = charts.trend_chart(df, meta, title=None)
-    years = f"{int(published['year'].min())} to {int(published['year'].max())}"
-    caption = (f"{meta['title']} ({BREAKDOWN_LABELS.get(breakdown, breakdown)}), Derby against England, East Midlands "
-               f"and the average of Derby's statistical neighbours (bars: their range), years ending {years}. "
-               f"{meta.get('series_notes') or ''}")
-    table = df[["series", "period", "value", "status"]].rename(columns={"series": "Area", "period": "Period",
-                                                                        "value": meta["unit"], "status": "Status"})
-    widgets.chart_block(chart, table, f"{indicator_id}-{breakdown}", caption, key=f"chart-{key}")
-    st.caption(f"Definition: {meta['definition']}")
+def _fmt(value, decimals: int) -> float:
+    return float("nan") if value is None or pd.isna(value) else round(float(value), int(decimals))
 
 
-def baseline_cards(con, indicator_ids: list[str]) -> None:
-    """The plan's quoted baseline figures for indicators without a published series here."""
+def group_words(breakdown: str) -> str:
+    """A pupil group in running text: 'all pupils', 'FSM pupils' (acronyms keep their capitals)."""
+    label = BREAKDOWN_LABELS.get(breakdown, breakdown)
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+# ---------------------------------------------------------------- data shaping (no Streamlit calls)
+
+def indicators_with_data(con, ids: list[str]) -> list[str]:
+    """Those of `ids` that exist and have at least one value for Derby."""
+    known = set(queries.indicators(con, with_data_for=config.DERBY)["indicator_id"])
+    return [i for i in ids if i in known]
+
+
+def trend_table(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    """The trend chart's data, one row per period, one column per area (plus neighbours' range and notes)."""
+    if frame.empty:
+        return pd.DataFrame(columns=["Period"])
+    d = int(meta.get("decimals", 1))
+    labels = charts.period_labels(frame)
+    wide = frame.pivot_table(index="year", columns="series", values="value", aggfunc="first", dropna=False)
+    order = [s for s in charts.PREFERRED_ORDER if s in wide.columns] + \
+            [s for s in wide.columns if s not in charts.PREFERRED_ORDER]
+    wide = wide[order].round(d + 1)
+    if {"lower", "upper"} <= set(frame.columns):
+        sn = frame[frame["series"] == comparisons.SN_AVERAGE].set_index("year")
+        if len(sn):
+            wide[f"{comparisons.SN_AVERAGE.split(' (')[0]}: lowest"] = sn["lower"]
+            wide[f"{comparisons.SN_AVERAGE.split(' (')[0]}: highest"] = sn["upper"]
+    notes = {y: "not collected" for y in meta.get("not_collected", [])}
+    for b in meta.get("series_breaks", []):
+        notes[b] = (notes.get(b, "") + "; " if b in notes else "") + "new series starts (not comparable with earlier years)"
+    wide = wide.reset_index()
+    wide.insert(0, "Period", wide["year"].map(lambda y: labels.get(int(y), str(y))))
+    wide["Note"] = wide["year"].map(lambda y: notes.get(int(y), ""))
+    return wide.drop(columns="year")
+
+
+def year_table(frame: pd.DataFrame, positions: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    """Per year: Derby, England, gap, Derby's 95% interval and verdict, rank among neighbours, LA quartile."""
+    d = int(meta.get("decimals", 1))
+    sig = comparisons.significance_frame(frame, meta["polarity"])
+    if sig.empty:
+        return pd.DataFrame()
+    out = sig.merge(positions[["year", "sn_rank", "sn_of", "la_rank", "la_of", "quartile"]], on="year", how="left") \
+        if len(positions) else sig.assign(sn_rank=None, sn_of=None, la_rank=None, la_of=None, quartile=None)
+    ranked = meta["polarity"] != "no_judgement"
+
+    def rank_text(r, of):
+        if not ranked:
+            return "not ranked (no polarity)"
+        return "no data" if r is None or pd.isna(r) else f"{int(r)} of {int(of)}"
+
+    def quartile_text(q):
+        if not ranked:
+            return "not ranked (no polarity)"
+        return ORDINAL_QUARTILES[q] if isinstance(q, str) else "no data"
+
+    rows = []
+    for r in out.itertuples():
+        rows.append({
+            "Period": r.period, "Derby": _fmt(r.value, d), "England": _fmt(r.benchmark, d),
+            "Gap (Derby - England)": float("nan") if pd.isna(r.value) or r.benchmark is None or pd.isna(r.benchmark)
+            else round(round(r.value, d) - round(r.benchmark, d), d),
+            "Derby 95% interval": "" if r.lower is None or pd.isna(r.lower) else f"{r.lower:.{d + 1}f} to {r.upper:.{d + 1}f}",
+            "Compared with England": r.result, "How judged": r.basis,
+            "Rank among statistical neighbours (1 = best)": rank_text(r.sn_rank, r.sn_of),
+            "Quartile among local authorities (A = best)": quartile_text(r.quartile),
+            "Rank among local authorities": rank_text(r.la_rank, r.la_of),
+        })
+    return pd.DataFrame(rows)
+
+
+def glance_table(con, ids: list[str], group_id: str) -> pd.DataFrame:
+    """Every indicator of the page (all pupils): latest, England, gap, change, direction, rank and quartile."""
+    metas = {i: queries.indicator(con, i) for i in ids}
+    obs = overview_queries.observations_for(con, [(i, "all") for i in ids], [config.DERBY, config.ENGLAND])
+    rows = []
+    for i in ids:
+        meta = metas[i]
+        tile = headlines.compute_tile(meta, obs[obs["indicator_id"] == i], headlines.Headline(i, "all", meta["theme"]))
+        if not tile.has_data:
+            continue
+        pos = comparisons.positions_frame(con, i, "all", group_id)
+        here = pos[pos["year"] == tile.year]
+        p = here.iloc[0] if len(here) else None
+        ranked = meta["polarity"] != "no_judgement"
+        rec = tile.record()
+        rows.append({
+            "Indicator": meta["title"], "Latest": tile.period, "Derby": rec["Derby"], "England": rec["England"],
+            "Unit": meta["unit"], "Gap": rec["Gap (Derby - England)"],
+            "Since": rec["Baseline period"], "Change": rec["Change since baseline"],
+            "Direction of travel": rec["Direction of travel"], "Compared with England": tile.vs_england,
+            "Rank among neighbours": (f"{int(p.sn_rank)} of {int(p.sn_of)}" if p is not None and pd.notna(p.sn_rank)
+                                      else "no data") if ranked else "not ranked",
+            "Quartile (A best)": (p.quartile if p is not None and isinstance(p.quartile, str) else "no data")
+            if ranked else "not ranked",
+        })
+    return pd.DataFrame(rows)
+
+
+def baseline_figures(con, indicator_ids: list[str]) -> pd.DataFrame:
+    """The plan's figures for indicators that have no published series here (plan-only indicators)."""
     figs = queries.plan_figures(con)
     figs = figs[figs["indicator_id"].isin(indicator_ids)]
     if figs.empty:
+        return figs
+    published = set(queries.sources(con).query("source_id != 'plan_2017' and observations > 0")["source_id"])
+    keep = []
+    for ind in figs["indicator_id"].unique():
+        src = set(overview_queries.observations_for(con, [(ind, b) for b in queries.breakdowns(con, ind) or ["all"]],
+                                                    [config.DERBY])["source_id"])
+        if not src & published:
+            keep.append(ind)
+    return figs[figs["indicator_id"].isin(keep)]
+
+
+# ---------------------------------------------------------------- page sections
+
+def _choice(name: str, options: list[str], default: str, labels: dict, widget, label: str, key: str, **kw) -> str:
+    """A widget whose value lives in the URL (`name`); invalid links fall back with a notice."""
+    chosen = widgets.qp_choice(name, options, default, labels)
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    value = widget(label, options, index=options.index(chosen), format_func=lambda o: labels.get(o, o), key=key, **kw)
+    widgets.qp_set(**{name: value})
+    return value
+
+
+def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str) -> pd.DataFrame:
+    """The trend chart with its caption, table and downloads; returns the frame it drew."""
+    ind = meta["indicator_id"]
+    frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours=neighbours)
+    shown = frame[frame["value"].notna()] if len(frame) else frame
+    if shown.empty:
+        st.info("No data: nothing has been published or loaded for this indicator and pupil group yet.")
+        return frame
+    members = queries.group_members(con, group_id)
+    context = members["area_name"].tolist() if neighbours == "each" else None
+    chart = charts.trend_chart(frame, meta, context=context)
+    labels = charts.period_labels(frame)
+    years = sorted(int(y) for y in frame["year"].unique())
+    gaps = narrative.gaps_note(meta, labels, years)
+    comparators = [s for s in charts.PREFERRED_ORDER if s in set(shown["series"])]
+    drawn = set(shown["series"])
+    n = len(members) if neighbours != "none" and (comparisons.SN_AVERAGE in drawn or
+                                                  drawn & set(members["area_name"])) else 0
+    group_name = GROUP_LABELS.get(group_id, group_id)
+    caption = narrative.trend_caption(meta["title"], group_words(breakdown),
+                                      labels[int(shown["year"].min())], labels[int(shown["year"].max())],
+                                      [c for c in comparators if c != comparisons.SN_AVERAGE] +
+                                      (["Derby's statistical neighbours"] if n else []),
+                                      neighbours, n, group_name, gaps)
+    widgets.chart_block(chart, trend_table(frame, meta), f"{ind}-{breakdown}-trend", caption, key=f"trend-{key}")
+    return frame
+
+
+def gap_section(con, meta: dict, key: str, page: str) -> None:
+    """Pupil-group gap over time: Derby's gap against England's (e.g. FSM minus non-FSM)."""
+    ind = meta["indicator_id"]
+    if ind not in comparisons.GAP_PAIRS:
+        return
+    group, reference = comparisons.GAP_PAIRS[ind]
+    available = set(queries.breakdowns(con, ind))
+    refs = [r for r in comparisons.GAP_REFERENCES.get(group, [reference]) if r in available]
+    if group not in available or not refs:
+        return
+    st.subheader(f"Gap: {group_words(group)} against other pupils")
+    if len(refs) > 1:
+        labels = {r: f"against {group_words(r)}" for r in refs}
+        reference = _choice("gapref", refs, reference if reference in refs else refs[0], labels, st.radio,
+                            "Measure the gap", f"{page}-gapref-{ind}", horizontal=True)
+    else:
+        reference = refs[0]
+    gaps = comparisons.gap_frame(con, ind, group, reference)
+    if gaps["value"].notna().sum() == 0:
+        st.info("No year has both groups published, so the gap cannot be shown.")
+        return
+    chart = charts.gap_chart(gaps[["series", "year", "period", "value"]], meta)
+    d = int(meta.get("decimals", 1))
+    latest = gaps[gaps["value"].notna()]["year"].max()
+    at = gaps[gaps["year"] == latest].set_index("series")["value"]
+    g_lab, r_lab = group_words(group), group_words(reference)
+    sentence = narrative.gap_pair_sentence(gaps.loc[gaps["year"] == latest, "period"].iat[0], at.get("Derby gap"),
+                                           at.get("England gap"), g_lab, r_lab, meta["unit"], d)
+    labels = charts.period_labels(gaps)
+    caption = (f"Gap in {meta['short_title'] or meta['title']}: {g_lab} minus {r_lab}, Derby's gap against "
+               f"England's ({'percentage points' if meta['unit'] == '%' else meta['unit']}; below zero means "
+               f"{g_lab} are behind). {sentence} "
+               f"{narrative.gaps_note(meta, labels, sorted(int(y) for y in gaps['year'].unique()))}").strip()
+    g_col, r_col = BREAKDOWN_LABELS[group], BREAKDOWN_LABELS[reference]
+    table = gaps.assign(value=gaps["value"].round(d + 1)).rename(columns={
+        "series": "Series", "period": "Period", "value": "Gap", "group_value": g_col, "reference_value": r_col})
+    widgets.chart_block(chart, table[["Series", "Period", g_col, r_col, "Gap"]], f"{ind}-{group}-{reference}-gap",
+                        caption, key=f"gap-{key}")
+
+
+def year_section(con, meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
+    """Rank among neighbours, quartile among LAs and significance against England, for every year."""
+    st.subheader("Year by year: rank, quartile and significance")
+    positions = comparisons.positions_frame(con, meta["indicator_id"], breakdown, group_id)
+    table = year_table(frame, positions, meta)
+    if table.empty:
+        st.info("No Derby values to rank or compare.")
+        return
+    st.caption("Rank 1 is best by the indicator's polarity (ties share the best rank); quartiles follow the LAIT "
+               "convention, A (best quarter) to D, among local authorities with a value that year. Compared with "
+               "England uses Derby's Wilson 95% interval where pupil counts are published; otherwise it cannot be "
+               "judged.")
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button("Download CSV", exports.to_csv_bytes(table),
+                       f"{widgets.slug(meta['indicator_id'] + '-' + breakdown)}-by-year.csv", "text/csv",
+                       key=f"csv-years-{key}")
+
+
+def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
+    """The plan's quoted baseline figures for indicators without a published series here, with their source."""
+    figs = baseline_figures(con, indicator_ids)
+    if figs.empty:
         return
     st.subheader("Baseline figures quoted in the delivery plan")
-    st.caption("These figures come from the plan itself (Derby Opportunity Area delivery plan, DfE 2017, OGL v3.0); "
-               "no published series for them is held here.")
-    for ind, grp in figs.groupby("indicator_id", sort=False):
-        meta = queries.indicator(con, ind)
-        parts = [f"{r.area_name} {r.value:g}{'%' if meta['unit'] == '%' else ''}" for r in grp.itertuples()]
-        period = grp["period"].iloc[0] or "date not stated"
-        with st.container(border=True):
-            st.markdown(f"**{meta['title']}** ({period}): " + "; ".join(parts))
-            st.caption(f"Plan section: {grp['plan_section'].iloc[0]}. \u201c{grp['plan_quote'].iloc[0]}\u201d")
+    src = queries.sources(con).set_index("source_id")
+    plan = src.loc["plan_2017"] if "plan_2017" in src.index else None
+    st.caption("No published series for these is held here, so they are shown as the plan quotes them.")
+    groups = list(figs.groupby("indicator_id", sort=False))
+    for start in range(0, len(groups), columns):
+        cols = st.columns(columns)
+        for col, (ind, grp) in zip(cols, groups[start:start + columns]):
+            meta = queries.indicator(con, ind)
+            suffix = "%" if meta["unit"] == "%" else f" {meta['unit']}" if meta["unit"] == "per 100,000" else ""
+            parts = [f"{html.escape(str(r.area_name or r.area_code))} **{r.value:g}{suffix}**" for r in grp.itertuples()]
+            dated = grp["period"].dropna().astype(str).str.strip()
+            period = dated[dated != ""].iloc[0] if (dated != "").any() else "date not stated in the plan"
+            with col.container(border=True):
+                st.markdown(f"**{html.escape(meta['title'])}**  \n{' · '.join(parts)}  \n{html.escape(str(period))}")
+                st.caption(f"\u201c{grp['plan_quote'].iloc[0]}\u201d ({grp['plan_section'].iloc[0]}). Source: "
+                           + (f"{plan['title']} ({plan['publisher']}), {plan['licence']}." if plan is not None
+                              else "Derby Opportunity Area delivery plan."))
 
 
-def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[str]) -> None:
+def glance_section(con, ids: list[str], group_id: str, page: str) -> None:
+    table = glance_table(con, ids, group_id)
+    if table.empty:
+        return
+    st.subheader("Every indicator at a glance (all pupils)")
+    st.caption("Latest year for Derby against England; change since the plan's 2015/16 baseline (or the first "
+               "comparable year); rank among statistical neighbours and quartile among all local authorities in "
+               "that year, 1 and A = best.")
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button("Download CSV", exports.to_csv_bytes(table), f"{page}-at-a-glance.csv", "text/csv",
+                       key=f"csv-glance-{page}")
+
+
+def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[str], page: str | None = None) -> None:
     """A whole priority page."""
-    widgets.presentation_mode()
+    present = widgets.presentation_mode()
     con = get_con()
+    page = page or widgets.slug(title)
     st.title(title)
     st.markdown(intro)
-    available = set(queries.indicators(con)["indicator_id"])
-    for i, ind in enumerate(x for x in indicator_ids if x in available):
-        indicator_section(con, ind, key=f"{ind}-{i}")
-    baseline_cards(con, baseline_ids)
-    widgets.source_note(queries.sources(con).query("observations > 0"))
+
+    mine = [h for h in headlines.HEADLINES if h.priority == page]
+    if mine:
+        tiles_view.render_grid(tiles_view.cached_tiles(con, tuple(mine)), tiles_view.target_statuses(con), present)
+
+    ids = indicators_with_data(con, indicator_ids)
+    groups = [g for g in GROUP_LABELS if len(queries.group_members(con, g))]
+    group_id = groups[0] if groups else config.SN_GROUP_CURRENT
+    if not ids:
+        st.info("No data has been published or loaded for this priority's indicators yet.")
+    else:
+        if not present:
+            glance_section(con, ids, group_id, page)
+        st.header("One indicator in depth")
+        titles = {i: queries.indicator(con, i)["title"] for i in ids}
+        ind = _choice("ind", ids, ids[0], titles, st.selectbox, "Indicator", f"{page}-ind")
+        meta = queries.indicator(con, ind)
+        found = set(queries.breakdowns(con, ind))
+        options = [b for b in BREAKDOWN_LABELS if b in found] or ["all"]
+        c1, c2, c3 = st.columns([2, 2, 2])
+        with c1:
+            breakdown = _choice("bd", options, "all" if "all" in options else options[0], BREAKDOWN_LABELS,
+                                st.radio, "Pupil group", f"{page}-bd-{ind}", horizontal=True) \
+                if len(options) > 1 else options[0]
+        neighbours = "none"
+        if groups:
+            with c2:
+                neighbours = _choice("sn", list(NEIGHBOUR_MODES), "average", NEIGHBOUR_MODES, st.radio,
+                                     "Statistical neighbours", f"{page}-sn", horizontal=True)
+            if len(groups) > 1:
+                with c3:
+                    group_id = _choice("group", groups, groups[0], GROUP_LABELS, st.radio, "Neighbour group",
+                                       f"{page}-group", horizontal=True)
+        st.subheader(f"{meta['title']}: {group_words(breakdown)}")
+        frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours="none")
+        tile = headlines.compute_tile(meta, frame.assign(breakdown=breakdown),
+                                      headlines.Headline(ind, breakdown, page))
+        if tile.has_data:
+            st.markdown(f"**{html.escape(tile.sentence)}** Direction of travel: **{tile.direction}**"
+                        f"{f' ({tile.since.basis})' if tile.since else ''}; compared with England: "
+                        f"**{tile.vs_england}** ({tile.vs_basis}).")
+        trend_section(con, meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}")
+        st.caption(f"Definition: {meta['definition']} {meta.get('series_notes') or ''}".strip())
+        gap_section(con, meta, key=f"{page}-{ind}", page=page)
+        year_section(con, meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
+        if not present:
+            widgets.copy_link()
+    baseline_cards(con, baseline_ids + [i for i in indicator_ids if i not in baseline_ids])
+    used = set(overview_queries.observations_for(
+        con, [(i, b) for i in indicator_ids + baseline_ids for b in BREAKDOWN_LABELS], [config.DERBY])["source_id"])
+    widgets.source_note(queries.sources(con).query("source_id in @used_ids", local_dict={"used_ids": sorted(used)}))

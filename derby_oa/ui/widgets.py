@@ -79,7 +79,9 @@ def chart_block(chart: alt.TopLevelMixin, table: pd.DataFrame, name: str, captio
 
 def copy_link(params: dict | None = None) -> None:
     """Show the page's shareable link (query string) for board papers."""
-    qs = "&".join(f"{k}={v}" for k, v in (params if params is not None else st.query_params.to_dict()).items())
+    from urllib.parse import quote, urlencode  # values such as SQL text need escaping to survive a paste
+
+    qs = urlencode(params if params is not None else st.query_params.to_dict(), safe=",:/", quote_via=quote)
     st.text_input("Link to this view (copy and paste)", value=f"?{qs}" if qs else "?", key="copy-link",
                   help="Add this to the dashboard address; it reopens this exact view.")
 

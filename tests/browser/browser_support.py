@@ -183,7 +183,8 @@ class StreamlitServer:
             return ""
 
     def page_url(self, page: PageSpec | str, query: str = "") -> str:
-        path = page.url_path if isinstance(page, PageSpec) else page
+        # Streamlit serves the default page at the root and ignores its url_path.
+        path = ("" if page.default else page.url_path) if isinstance(page, PageSpec) else page
         return f"{self.url}/{path}" + (f"?{query.lstrip('?')}" if query else "")
 
     def __enter__(self) -> "StreamlitServer":
@@ -276,11 +277,26 @@ def exception_texts(page) -> list[str]:
     return [el.inner_text() for el in page.query_selector_all(EXCEPTION)]
 
 
+def dialog_texts(page) -> list[str]:
+    """The text of every open dialog (Streamlit's "Page not found" is one)."""
+    return [el.inner_text() for el in page.query_selector_all('[role="dialog"]')]
+
+
 def screenshot(page, name: str) -> Path:
     """A full-page screenshot kept under test-output/screenshots/ for people to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # Streamlit scrolls inside its main container, so grow the viewport to the content's height.
+    size = page.viewport_size or VIEWPORT
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stSidebarContent"]')]
+        .map(e => e.scrollHeight), document.documentElement.scrollHeight)""")
+    page.set_viewport_size({"width": size["width"], "height": min(max(int(height), size["height"]), 12_000)})
+    try:
+        wait_rendered(page)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
     return path
 
 
@@ -304,14 +320,41 @@ def axe_script(version: str = AXE_VERSION, cache: Path = AXE_CACHE) -> Path:
     return script
 
 
+# The project's own markup: what its pages put in the main area or the sidebar's user content.
+# Everything else (navigation menu, header, toolbar, status widget) is Streamlit's own chrome.
+OWN_MARKUP = '[data-testid="stMain"], [data-testid="stSidebarUserContent"]'
+
+
 def run_axe(page, script: Path | None = None) -> list[dict]:
-    """Run axe-core (WCAG 2.x A/AA rules and best practices) on the page; returns the violations."""
+    """Run axe-core (WCAG 2.x A/AA rules and best practices) on the whole page; returns the violations.
+
+    Each violating node carries `own`: True when it lies in the project's own markup (OWN_MARKUP),
+    False when it is part of Streamlit's chrome; a node axe cannot locate again counts as own.
+    """
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(script or axe_script()))
-    return page.evaluate("""async () => {
+    return page.evaluate("""async (own) => {
       const r = await axe.run(document, {resultTypes: ['violations'],
         runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}});
+      const isOwn = (target) => {
+        try {
+          const el = document.querySelector(String(target[0]));
+          return !el || el.closest(own) !== null;
+        } catch (e) { return true; }
+      };
       return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
         nodes: v.nodes.map(n => ({target: n.target.map(String), html: n.html.slice(0, 300),
-                                  impact: n.impact, summary: n.failureSummary}))}));
-    }""")
+                                  impact: n.impact || v.impact, own: isOwn(n.target),
+                                  summary: n.failureSummary}))}));
+    }""", OWN_MARKUP)
+
+
+def expand_all(page, limit: int = 60) -> int:
+    """Open every collapsed expander (data tables and downloads) and wait until rendered; returns the count."""
+    closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary')
+    opened = 0
+    while opened < limit and closed.count():
+        closed.first.click()
+        opened += 1
+    wait_rendered(page)
+    return opened

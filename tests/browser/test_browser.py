@@ -64,6 +64,7 @@ def test_page_renders_offline_without_exception(spec, session, con_full):
     errors = bs.exception_texts(page)
     assert not errors, f"{spec.url_path}: exception on the page:\n" + "\n---\n".join(errors)
     assert not session.log.foreign, f"{spec.url_path}: requests left the machine: {session.log.foreign}"
+    assert not bs.dialog_texts(page), f"{spec.url_path}: a dialog opened: {bs.dialog_texts(page)}"
     assert page.locator(ACTIVE_NAV).inner_text().strip() == spec.title, "the sidebar does not mark this page"
     assert page.locator("h1").count() >= 1, f"{spec.url_path}: no page heading"
     for marks in page.locator(f"{bs.VEGA} .marks").all():
@@ -73,15 +74,25 @@ def test_page_renders_offline_without_exception(spec, session, con_full):
         KEY_CONTENT[spec.url_path](page, con_full)
 
 
-def test_first_request_to_a_fresh_server_can_be_a_deep_link(full_db, browser):
-    """A link straight to a page, the first request after the server starts, opens that page of app.py."""
-    spec = next(p for p in PAGES if not p.default)
-    with bs.StreamlitServer(db=full_db, log=bs.OUTPUT / "server-fresh.log") as server:
+def _fresh_server_cases() -> list[bs.PageSpec]:
+    """A page whose url_path differs from its file name, and one whose url_path is its file name."""
+    others = [p for p in PAGES if not p.default]
+    differ = [p for p in others if p.url_path != bs.Path(p.script).stem][:1]
+    same = [p for p in others if p.url_path == bs.Path(p.script).stem][:1]
+    return differ + same
+
+
+@pytest.mark.parametrize("spec", _fresh_server_cases(), ids=lambda p: p.url_path)
+def test_first_request_to_a_fresh_server_can_be_a_deep_link(spec, full_db, browser):
+    """A link straight to a page, as the first request after the server starts, opens that page of app.py."""
+    with bs.StreamlitServer(db=full_db, log=bs.OUTPUT / f"server-fresh-{spec.url_path}.log") as server:
         context, log = bs.new_context(browser, server)
         try:
             page = context.new_page()
             bs.open_page(page, server.page_url(spec))
             bs.screenshot(page, f"fresh-server-{spec.url_path}")
+            dialogs = bs.dialog_texts(page)
+            assert not dialogs, f"a dialog opened on the deep link: {dialogs}"
             nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
             missing = [p.title for p in PAGES if p.title not in nav]
             assert not missing, f"the navigation is not app.py's (missing {missing}): {nav[:300]!r}"

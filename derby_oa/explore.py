@@ -1,0 +1,160 @@
+"""The explorer's pure core: URL list parsing, the tidy table, the pivot (areas by years) and the chart.
+
+No Streamlit and no SQL: frames come from `derby_oa.queries.explore`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import altair as alt
+import pandas as pd
+
+from . import charts
+
+BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
+                    "non_disadvantaged": "Not disadvantaged", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
+VIEWS = ("table", "pivot", "chart")
+CHART_KINDS = ("line", "bar")
+MAX_LINE_SERIES = 6  # one colour, shape and dash each (theme.CATEGORICAL)
+TIDY_COLUMNS = {
+    "indicator_id": "Indicator id", "indicator": "Indicator", "area_code": "Area code", "area_name": "Area",
+    "area_type": "Area type", "period": "Period", "year": "Year ending", "breakdown": "Breakdown",
+    "value": "Value", "unit": "Unit", "status": "Status", "numerator": "Numerator", "denominator": "Denominator",
+    "lower_ci": "Lower 95% limit", "upper_ci": "Upper 95% limit", "source": "Source",
+}
+
+
+def split_list(value: str | None) -> list[str]:
+    """Items of a comma-separated URL value, stripped, without blanks."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def parse_list(value: str | None, valid: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Comma-separated URL value -> (valid items in order without repeats, rejected items)."""
+    allowed = set(valid)
+    kept, rejected = [], []
+    for item in split_list(value):
+        if item in allowed:
+            if item not in kept:
+                kept.append(item)
+        elif item not in rejected:
+            rejected.append(item)
+    return kept, rejected
+
+
+def join_list(items: Iterable[str]) -> str:
+    """The URL form of a list."""
+    return ",".join(items)
+
+
+def parse_year(value: str | None, years: list[int]) -> int | None:
+    """A year from the URL if it is one of `years`, else None."""
+    try:
+        year = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return year if year in years else None
+
+
+AREA_TYPE_LABELS = {"country": "country", "region": "region", "la": "local authority", "ward": "ward", "lsoa": "LSOA"}
+
+
+def area_labels(areas: pd.DataFrame) -> dict[str, str]:
+    """Area code -> "Name (type)" for pickers; wards carry their boundary vintage."""
+    return {r.area_code: f"{r.area_name} ({AREA_TYPE_LABELS.get(r.area_type, r.area_type)}"
+                         + (f" {r.vintage}" if r.area_type == "ward" else "") + ")"
+            for r in areas.itertuples()}
+
+
+def series_label(area_name: str, breakdown: str, indicator: str | None = None, several_breakdowns: bool = False) -> str:
+    """Legend label of one line: area, and the group when several are shown."""
+    label = area_name if not several_breakdowns else f"{area_name} ({BREAKDOWN_LABELS.get(breakdown, breakdown)})"
+    return f"{indicator}: {label}" if indicator else label
+
+
+def tidy_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The tidy table shown and downloaded: one row per observation, readable column names."""
+    cols = [c for c in TIDY_COLUMNS if c in df.columns]
+    out = df[cols].copy()
+    if "breakdown" in out:
+        out["breakdown"] = out["breakdown"].map(lambda b: BREAKDOWN_LABELS.get(b, b))
+    return out.rename(columns=TIDY_COLUMNS).reset_index(drop=True)
+
+
+def _cell(value, status):
+    """A pivot cell: the value, or the DfE symbol when there is none."""
+    return value if status == "published" and pd.notna(value) else (status if status in ("c", "x", "z") else "")
+
+
+def pivot(df: pd.DataFrame) -> pd.DataFrame:
+    """Areas by years: one row per indicator, area and breakdown; one column per period in time order.
+
+    Missing values show their DfE symbol (c, x, z); periods an area has no row for are blank.
+    """
+    if df.empty:
+        return pd.DataFrame(columns=["Indicator", "Area code", "Area", "Breakdown"])
+    data = df.assign(cell=[_cell(v, s) for v, s in zip(df["value"], df["status"])])
+    order = data[["period", "year"]].drop_duplicates().sort_values(["year", "period"])["period"].tolist()
+    keys = ["indicator_id", "indicator", "area_code", "area_name", "breakdown"]
+    rows = data[keys].drop_duplicates()
+    wide = data.pivot(index=keys, columns="period", values="cell")
+    wide = wide.reindex(pd.MultiIndex.from_frame(rows)).reindex(columns=order).fillna("")
+    out = wide.reset_index().drop(columns="indicator_id")
+    out["breakdown"] = out["breakdown"].map(lambda b: BREAKDOWN_LABELS.get(b, b))
+    out.columns.name = None
+    return out.rename(columns={"indicator": "Indicator", "area_code": "Area code", "area_name": "Area",
+                               "breakdown": "Breakdown"})
+
+
+def line_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """One indicator's rows as chart series (series, year, period, value), missing years kept as NaN."""
+    several = df["breakdown"].nunique() > 1
+    out = df.assign(series=[series_label(a, b, several_breakdowns=several)
+                            for a, b in zip(df["area_name"], df["breakdown"])])
+    out["value"] = out["value"].where(out["status"].eq("published"))
+    return out[["series", "year", "period", "value", "status"]]
+
+
+def chart(df: pd.DataFrame, meta: dict, kind: str = "line", year: int | None = None) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
+    """(chart, caption, table behind it) for one indicator's selected rows.
+
+    `line`: a trend per area (and group), gaps at missing years and series breaks, at most
+    MAX_LINE_SERIES lines. `bar`: the areas ranked in one year (`year`, default the latest shown).
+    """
+    title = meta.get("title", "")
+    unit = meta.get("unit", "")
+    if kind == "bar":
+        shown = df[df["year"] == (year if year is not None else int(df["year"].max()))]
+        several = shown["breakdown"].nunique() > 1
+        bars = pd.DataFrame({
+            "area_name": [series_label(a, b, several_breakdowns=several) for a, b in zip(shown["area_name"], shown["breakdown"])],
+            "value": shown["value"].where(shown["status"].eq("published")).to_numpy(),
+        })
+        period = shown["period"].iloc[0] if len(shown) else str(year)
+        spec = charts.ranked_bar_chart(bars, meta)
+        caption = (f"{title} ({unit}), {period}: areas ranked"
+                   + ("; highest first" if meta.get("polarity") != "lower_is_better" else "; lowest (best) first")
+                   + ". Areas without a published value are listed as 'no data'.")
+        return spec, caption, bars.rename(columns={"area_name": "Area", "value": unit or "Value"})
+    lines = line_frame(df)
+    names = list(dict.fromkeys(lines["series"]))
+    if len(names) > MAX_LINE_SERIES:
+        lines = lines[lines["series"].isin(names[:MAX_LINE_SERIES])]
+    spec = charts.trend_chart(lines, meta, highlight=names[0] if names else None)
+    years = lines.loc[lines["value"].notna(), "year"]
+    span = f", years ending {int(years.min())} to {int(years.max())}" if len(years) else ""
+    caption = (f"{title} ({unit}){span}. Lines break at missing years and at series breaks; "
+               f"points are shaped and lines dashed per area.")
+    if len(names) > MAX_LINE_SERIES:
+        caption += f" Showing the first {MAX_LINE_SERIES} of {len(names)} series: the table has them all."
+    table = lines.rename(columns={"series": "Series", "year": "Year ending", "period": "Period", "value": unit or "Value",
+                                  "status": "Status"})
+    return spec, caption, table
+
+
+def definitions_sheet(defs: pd.DataFrame) -> pd.DataFrame:
+    """The XLSX's second sheet: definition, source, licence and attribution per indicator and source."""
+    cols = {"indicator_id": "Indicator id", "title": "Indicator", "unit": "Unit", "definition": "Definition",
+            "series_notes": "Series notes", "source": "Source", "publisher": "Publisher", "licence": "Licence",
+            "attribution": "Attribution", "url": "Source address"}
+    return defs.reindex(columns=list(cols)).rename(columns=cols)

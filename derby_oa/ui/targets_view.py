@@ -1,0 +1,260 @@
+"""The Targets page's sections: status tiles, a target's chart and rule, the scenario, Priority 3
+commitments and officers' local targets."""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from .. import config, queries, target_charts, targets, theme
+from ..errors import InputError
+from ..queries import target_data as target_queries
+from . import connection, widgets
+
+FLASH = "targets-flash"
+KIND_LABELS = {"exceed_comparator": "Exceed a comparator", "close_gap": "Close the gap to a comparator",
+               "absolute": "Reach a value", "commitment": "Commitment", "qualitative": "Qualitative"}
+
+
+def status_html(status: str) -> str:
+    """A status badge: symbol and word in dark text, with a coloured edge (never colour alone)."""
+    colour = theme.STATUS_COLOURS.get(status, theme.DARK_GREY)
+    return (f'<span style="display:inline-block;border-left:8px solid {colour};background:#F3F2F1;color:#0B0C0C;'
+            f'padding:2px 10px;font-weight:700">{targets.STATUS_SYMBOLS.get(status, "")} {html.escape(status)}</span>')
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _assessments(path: str, mtime: float) -> list[targets.Assessment]:
+    return targets.assess_many(connection.get_con())
+
+
+def assessments(con) -> list[targets.Assessment]:
+    """Every target's assessment, plan targets first (cached until the database file is replaced)."""
+    path = config.db_path()
+    if path.is_file():
+        return _assessments(str(path), path.stat().st_mtime)
+    return targets.assess_many(con)
+
+
+def status_counts(items: list[targets.Assessment]) -> None:
+    """One line: how many measurable targets are met, on track, off track, not assessable."""
+    measurable = [a for a in items if a.measurable]
+    counts = {s: sum(a.status == s for a in measurable) for s in targets.STATUSES}
+    st.markdown(" &nbsp; ".join(f"{status_html(s)} **{n}**" for s, n in counts.items()) +
+                f" &nbsp; of {len(measurable)} measurable targets", unsafe_allow_html=True)
+
+
+def tiles(items: list[targets.Assessment], columns: int = 3) -> None:
+    """A tile per measurable target: name, status and the evidence in one line."""
+    measurable = [a for a in items if a.measurable]
+    for start in range(0, len(measurable), columns):
+        cols = st.columns(columns)
+        for col, a in zip(cols, measurable[start:start + columns]):
+            with col.container(border=True):
+                st.markdown(f"**{html.escape(targets.target_label(a.target))}**")
+                st.markdown(status_html(a.status), unsafe_allow_html=True)
+                st.caption(targets.headline(a))
+
+
+def summary_table(items: list[targets.Assessment]) -> pd.DataFrame:
+    """All targets with status and the reason, for the table under the tiles."""
+    rows = [{"Priority": a.target.get("priority"), "Origin": a.target.get("origin"),
+             "Target": targets.target_label(a.target), "Kind": KIND_LABELS.get(a.target["kind"], a.target["kind"]),
+             "Status": f"{targets.STATUS_SYMBOLS[a.status]} {a.status}",
+             "Judged at": ", ".join(targets.period_label(y) for y in a.judged_years),
+             "Why": a.detail, "Target id": a.target["target_id"]} for a in items]
+    return pd.DataFrame(rows)
+
+
+def rules_text() -> None:
+    """The rules that decide every status, in words."""
+    st.markdown(f"**How a status is decided.** {targets.GENERAL_RULE}")
+    for kind in targets.MEASURABLE_KINDS + ("commitment", "qualitative"):
+        st.markdown(f"- **{KIND_LABELS[kind]}:** {targets.RULES[kind]}")
+    st.markdown(f"**Required and achieved change.** {targets.CHANGE_RULE}")
+    st.markdown(f"**Scenario.** {targets.SCENARIO_RULE}")
+
+
+def _metric_value(value, unit, dec) -> str:
+    return targets.fmt_value(value, unit, dec)
+
+
+def _change(value, dec, words: str) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    return f"{value:+,.{max(int(dec or 0), 1) + 1}f} {'points' if words == 'percentage points' else words}".strip()
+
+
+def target_detail(a: targets.Assessment, key: str) -> None:
+    """One target: status with its reason and rule, the numbers behind it and its chart."""
+    unit, dec = a.meta.get("unit", ""), a.meta.get("decimals", 1)
+    t = a.target
+    st.subheader(targets.target_label(t))
+    st.markdown(status_html(a.status) + " " + html.escape(a.detail), unsafe_allow_html=True)
+    st.markdown(f"**Rule:** {a.rule}")
+    if t.get("plan_words"):
+        st.caption(f"{t.get('plan_section') or ''}: \u201c{t['plan_words']}\u201d")
+    if a.baseline_year is None:
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(f"Baseline {targets.period_label(a.baseline_year)}", _metric_value(a.baseline_value, unit, dec),
+              help=f"Source: {a.baseline_note}.")
+    c2.metric(f"Target line {targets.period_label(int(t['target_year']))}", _metric_value(a.line_value, unit, dec),
+              help="The value Derby needs to beat (see the rule).")
+    words = {"%": "percentage points", "score": "points"}.get(unit, unit)
+    c3.metric("Needed a year", _change(a.required_change, dec, words), help=f"In {words}. {targets.CHANGE_RULE}")
+    c4.metric("Achieved a year", _change(a.achieved_change, dec, words),
+              help=(f"From the baseline to {targets.period_label(a.achieved_to)}, within the same series."
+                    if a.achieved_to else "No later value in the same series as the baseline."))
+    if a.comparator_change is not None:
+        st.caption(f"Over the same years {a.comparator_label} changed by "
+                   f"{targets.fmt_change(a.comparator_change, unit, dec)}: the line to beat moves.")
+    frame = targets.chart_frame(a)
+    if frame["value"].notna().sum() == 0:
+        st.info("No data: nothing has been published or loaded for this target's measure yet.")
+        return
+    events = targets.chart_events(a, frame["year"].tolist())
+    chart = target_charts.target_chart(frame, events, a.meta, int(t["target_year"]))
+    caption = (f"{a.meta.get('title')}: {a.area_label}"
+               + (f" against {a.comparator_label}" if a.comparator_label else "")
+               + f", the straight line from the baseline to the target line in {targets.period_label(int(t['target_year']))}, "
+               "and a projection from the recent trend with its 95% prediction interval (shaded). "
+               + ("Bars on Derby's points are 95% Wilson intervals from published pupil counts. "
+                  if frame["lower"].notna().any() and (frame["role"] == "actual").any() else "")
+               + "Lines break at years not collected and at series breaks. "
+               + (a.meta.get("series_notes") or ""))
+    widgets.chart_block(chart, targets.chart_table(frame, events), f"target-{t['target_id']}", caption, key=key)
+
+
+def improvement_default(a: targets.Assessment, step: float) -> float:
+    """The scenario's starting value: the required change, else the achieved one, else five steps."""
+    for value in (a.required_change, a.achieved_change):
+        if value is not None and not pd.isna(value) and value * targets.direction(a.meta.get("polarity", "")) > 0:
+            return round(abs(value) / step) * step or step
+    return 5 * step
+
+
+def scenario_control(a: targets.Assessment, key: str) -> float | None:
+    """Number input for an assumed yearly improvement (URL `improve`), and the year the gap would close."""
+    if not a.measurable or a.latest_year is None:
+        return None
+    unit, dec = a.meta.get("unit", ""), a.meta.get("decimals", 1)
+    step = 0.01 if unit == "score" else 0.1
+    default = improvement_default(a, step)
+    raw = st.query_params.get("improve")
+    if raw is not None:
+        try:
+            asked = float(raw)
+        except ValueError:
+            asked = float("nan")
+        if 0 <= asked <= 1000:
+            default = asked
+        else:
+            st.info(f"The link asked for improve = '{raw}', which is not a yearly improvement between 0 and 1000; "
+                    f"showing {default:g} instead.")
+    st.subheader("What would it take?")
+    words = {"%": "percentage points", "score": "points"}.get(unit, unit)
+    value = st.number_input(f"Assumed improvement a year ({words}, in the direction of better)", min_value=0.0,
+                            max_value=1000.0, value=float(default), step=step, format="%.2f", key=key)
+    widgets.qp_set(improve=f"{value:g}")
+    result = targets.scenario(a, value)
+    st.markdown(f"**{result['text']}**")
+    st.caption(targets.SCENARIO_RULE)
+    return value
+
+
+def priority3_section(con, items: list[targets.Assessment]) -> None:
+    """Qualitative targets and commitments: no outcome data, with the plan's measurable commitments."""
+    rows = [a for a in items if not a.measurable]
+    if not rows:
+        return
+    st.header("Priority 3: broadening horizons")
+    st.markdown("The plan words its Priority 3 targets qualitatively; the measurable commitments it makes are "
+                f"shown with them. Each is marked **{targets.NO_OUTCOME}** because no outcome series exists.")
+    for a in rows:
+        with st.container(border=True):
+            st.markdown(status_html(a.status) + f" &nbsp; <b>{html.escape(a.target.get('plan_words') or '')}</b>",
+                        unsafe_allow_html=True)
+            st.caption(a.detail)
+    activity = target_queries.commitment_activity(con)
+    if len(activity):
+        st.markdown("Programme figures the plan gives for this priority (activity, not outcomes):")
+        st.dataframe(activity.rename(columns={"label": "Activity", "value": "Number", "unit": "Unit", "period": "Period",
+                                              "plan_quote": "Plan's words"})[
+            ["Activity", "Number", "Unit", "Period", "Plan's words"]], hide_index=True, width="stretch")
+
+
+def _flash() -> None:
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message)
+
+
+def local_targets_section(con) -> None:
+    """Officers add and remove local targets; each write is atomic and validated, plan targets are fixed."""
+    st.header("Local targets")
+    _flash()
+    st.caption("Officers can add a local target; it is checked, then stored in the database through the same atomic "
+               "write as uploaded data, and survives a rebuild. The plan's own targets are fixed and cannot be "
+               "removed or edited here.")
+    local = target_queries.local_targets(con)
+    for row in local.to_dict("records"):
+        c1, c2 = st.columns([5, 1])
+        c1.markdown(f"**{html.escape(targets.target_label(row))}** (`{row['target_id']}`)")
+        if c2.button("Remove", key=f"rm-{row['target_id']}"):
+            try:
+                target_queries.delete_local_target(row["target_id"])
+            except InputError as exc:
+                st.error(f"Not removed: {exc}")
+            else:
+                st.session_state[FLASH] = f"Removed local target '{row['target_id']}'."
+                connection.reset()
+                st.rerun()
+    inds = queries.indicators(con, with_data_for=config.DERBY)
+    inds = inds[inds["polarity"].isin(["higher_is_better", "lower_is_better"])
+                & inds["unit"].isin(list(targets.UNIT_RANGES))]
+    if inds.empty:
+        st.info("No indicators with data are loaded, so no local target can be set yet.")
+        return
+    titles = dict(zip(inds["indicator_id"], inds["title"]))
+    comparators = {config.ENGLAND: "England", config.EAST_MIDLANDS: "East Midlands",
+                   config.DERBY: "Derby (another pupil group)"}
+    with st.form("local-target"):
+        st.markdown("**Add a local target**")
+        c1, c2, c3 = st.columns(3)
+        indicator_id = c1.selectbox("Indicator", list(titles), format_func=titles.get, key="lt-indicator")
+        breakdown = c2.selectbox("Pupil group", list(targets.BREAKDOWNS),
+                                 format_func=lambda b: targets.BREAKDOWN_LABELS[b], key="lt-breakdown")
+        kind = c3.selectbox("Kind", list(targets.LOCAL_KINDS), format_func=KIND_LABELS.get, key="lt-kind")
+        c1, c2, c3, c4 = st.columns(4)
+        baseline_year = c1.number_input("Baseline year (ending)", 1990, 2100, 2023, step=1, key="lt-baseline-year")
+        baseline_value = c2.number_input("Baseline value", value=None, format="%.2f", key="lt-baseline-value")
+        target_year = c3.number_input("Target year (ending)", 1990, 2100, 2027, step=1, key="lt-target-year")
+        target_value = c4.number_input("Target value (reach a value only)", value=None, format="%.2f",
+                                       key="lt-target-value")
+        c1, c2, c3 = st.columns(3)
+        comp_area = c1.selectbox("Comparator (exceed / close the gap)", list(comparators),
+                                 format_func=comparators.get, key="lt-comp-area")
+        comp_bd = c2.selectbox("Comparator pupil group", ["same"] + list(targets.BREAKDOWNS),
+                               format_func=lambda b: "same as the target" if b == "same" else targets.BREAKDOWN_LABELS[b],
+                               key="lt-comp-bd")
+        target_id = c3.text_input("Target id (optional)", key="lt-id",
+                                  help="Letters, digits, '_' or '-'; made from the indicator, group, kind and year if empty.")
+        words = st.text_area("Description (optional)", max_chars=500, key="lt-words")
+        submitted = st.form_submit_button("Add local target")
+    if submitted:
+        fields = {"target_id": target_id, "indicator_id": indicator_id, "breakdown": breakdown, "kind": kind,
+                  "area_code": config.DERBY, "baseline_year": baseline_year, "baseline_value": baseline_value,
+                  "target_year": target_year, "target_value": target_value, "plan_words": words,
+                  "comparator_area_code": comp_area if kind in targets.RELATIVE_KINDS else None,
+                  "comparator_breakdown": (None if comp_bd == "same" else comp_bd) if kind in targets.RELATIVE_KINDS else None}
+        try:
+            row = target_queries.add_local_target(fields)
+        except InputError as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.session_state[FLASH] = f"Added local target '{row['target_id']}'."
+            st.query_params["target"] = row["target_id"]
+            connection.reset()
+            st.rerun()

@@ -1,0 +1,221 @@
+"""Headline tiles: a compact grid of Derby-against-England tiles, with plan target status when available."""
+from __future__ import annotations
+
+import html
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from .. import config, headlines, narrative, queries, stats, theme
+from ..queries import overview as overview_queries
+from . import widgets
+
+log = logging.getLogger(__name__)
+
+MOVES = {1: "\u2191", -1: "\u2193", 0: "\u2192"}  # the value went up, down, or did not visibly move
+VERDICT_WORDS = {stats.BETTER: "better than England", stats.SIMILAR: "similar to England",
+                 stats.WORSE: "worse than England", stats.NOT_JUDGED: "vs England: cannot be judged"}
+TARGET_WORDS = {"exceed_comparator": "exceed England", "close_gap": "close the gap", "absolute": "reach a value",
+                "commitment": "commitment", "qualitative": "qualitative"}
+TARGET_SYMBOLS = {"met": "\u2714", "on track": "\u2197", "off track": "\u2718", "not assessable": "\u2013"}
+
+GRID_CSS = """
+<style>
+.oa-grid {display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.55rem; margin-bottom: 0.5rem;}
+.oa-grid.oa-present {grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0.4rem;}
+.oa-tile {border: 1px solid #B1B4B6; border-top: 5px solid #12436D; padding: 0.4rem 0.6rem 0.5rem; background: #FFFFFF;
+  color: #0B0C0C; line-height: 1.25;}
+.oa-tile h3 {font-size: 0.95rem; font-weight: 700; margin: 0; padding: 0; line-height: 1.2; color: #0B0C0C;}
+.oa-tag {font-size: 0.72rem; color: #505A5F; text-transform: uppercase; letter-spacing: 0.03em;}
+.oa-value {font-size: 1.9rem; font-weight: 700; line-height: 1.1; margin-top: 0.1rem;}
+.oa-value small {font-size: 0.8rem; font-weight: 400; color: #505A5F;}
+.oa-facts {font-size: 0.8rem; color: #0B0C0C;}
+.oa-badges {margin: 0.15rem 0;}
+.oa-badge {display: inline-block; border-left: 6px solid #505A5F; background: #F3F2F1; color: #0B0C0C;
+  padding: 0 0.35rem; margin: 0.12rem 0.2rem 0 0; font-size: 0.75rem; font-weight: 700;}
+.oa-sentence {font-size: 0.8rem; margin: 0.15rem 0 0 0;}
+.oa-key {border-top-color: #505A5F; background: #F3F2F1;}
+.oa-nodata {color: #505A5F; font-size: 0.85rem;}
+.oa-present .oa-tile h3 {font-size: 0.85rem;}
+.oa-present .oa-value {font-size: 1.7rem;}
+.oa-present .oa-facts, .oa-present .oa-sentence {font-size: 0.72rem;}
+.oa-present .oa-badge {font-size: 0.66rem; margin-top: 0.08rem;}
+.oa-present .oa-tile {padding: 0.3rem 0.5rem 0.35rem;}
+h2.oa-heading {font-size: 1.15rem; font-weight: 700; margin: 0 0 0.35rem 0; padding: 0; color: #0B0C0C;}
+.oa-present .oa-tag {font-size: 0.62rem;}
+</style>
+"""
+
+# Presentation mode: use the whole 1366x768 screen (the shared widgets already hide the sidebar and header).
+PRESENT_PAGE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] {padding: 0.4rem 1rem 1rem 1rem !important; max-width: 100% !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: 0.5rem;}
+[data-testid="stElementContainer"]:has(style):not(:has(.oa-grid)):not(:has(.stVegaLiteChart)) {display: none;}
+</style>
+"""
+
+
+def compute(con, items: tuple[headlines.Headline, ...] | list[headlines.Headline] = headlines.HEADLINES
+            ) -> list[headlines.Tile]:
+    """Tiles for the headlines whose indicators exist in this database."""
+    known = set(queries.indicators(con)["indicator_id"])
+    items = [h for h in items if h.indicator_id in known]
+    metas = {h.indicator_id: queries.indicator(con, h.indicator_id) for h in items}
+    obs = overview_queries.observations_for(con, headlines.headline_pairs(items), [config.DERBY, config.ENGLAND])
+    return headlines.compute_tiles(metas, obs, items)
+
+
+def _db_key() -> tuple[str, float]:
+    path = config.db_path()
+    return str(path), path.stat().st_mtime if path.is_file() else 0.0
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _tiles_cached(db_key: tuple[str, float], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
+    from .connection import get_con
+    return compute(get_con(), items)
+
+
+def cached_tiles(con, items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
+    """`compute`, cached per database file (path and modification time)."""
+    return _tiles_cached(_db_key(), tuple(items))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _statuses_cached(db_key: tuple[str, float]) -> pd.DataFrame | None:
+    from .connection import get_con
+    return _target_statuses(get_con())
+
+
+def target_statuses(con) -> pd.DataFrame | None:
+    """Plan target statuses (cached per database file), or None when they are not available."""
+    return _statuses_cached(_db_key())
+
+
+def _target_statuses(con) -> pd.DataFrame | None:
+    """Plan target statuses from `derby_oa.targets.assess_all`, or None when that is not available."""
+    try:
+        from .. import targets as targets_module
+        assess_all = targets_module.assess_all
+    except (ImportError, AttributeError):
+        return None
+    try:
+        df = assess_all(con)
+    except Exception:  # a failing assessment must not take the board overview down
+        log.exception("target assessment failed")
+        return None
+    needed = {"indicator_id", "breakdown", "status"}
+    return df if isinstance(df, pd.DataFrame) and needed <= set(df.columns) else None
+
+
+def _badge(text: str, colour: str) -> str:
+    return f'<span class="oa-badge" style="border-left-color:{colour}">{html.escape(text)}</span>'
+
+
+def _targets_for(tile: headlines.Tile, statuses: pd.DataFrame | None, present: bool = False) -> list[str]:
+    if statuses is None or statuses.empty:
+        return []
+    hits = statuses[(statuses["indicator_id"] == tile.indicator_id) & (statuses["breakdown"] == tile.breakdown)]
+    out = []
+    for r in hits.to_dict("records"):
+        kind = TARGET_WORDS.get(r.get("kind"), "target")
+        year = r.get("target_year")
+        when = f" by {int(year)}" if year is not None and not pd.isna(year) else ""
+        status = str(r["status"])
+        text = f"{int(year)} target: {status}" if present and when else f"Plan target ({kind}{when}): {status}"
+        out.append(_badge(f"{TARGET_SYMBOLS.get(status, '')} {text}".strip(),
+                          theme.STATUS_COLOURS.get(status, theme.DARK_GREY)))
+    return out
+
+
+def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, present: bool = False) -> str:
+    """One tile as HTML: priority, title, Derby's value, England and gap, change, status words, sentence.
+
+    In presentation mode the tile is shorter: the change is left to the sentence, which is in its short form,
+    and "cannot be judged" against England is left to the rules below the tiles.
+    """
+    tag = html.escape(headlines.PRIORITY_SHORT.get(tile.priority, tile.priority))
+    head = f'<div class="oa-tag">{tag}</div><h3>{html.escape(tile.title)}</h3>'
+    if not tile.has_data:
+        return (f'<div class="oa-tile" role="group" aria-label="{html.escape(tile.title)}">{head}'
+                f'<div class="oa-nodata">No data: nothing published or loaded for Derby yet.</div></div>')
+    unit_small = " per 100,000" if tile.unit == "per 100,000" else ""
+    value = narrative.format_value(tile.derby, "" if unit_small else tile.unit, tile.decimals)
+    fact_unit = "" if unit_small else tile.unit  # "per 100,000" is already on the value line
+    facts = [f"England {narrative.format_value(tile.england, fact_unit, tile.decimals)}"
+             if tile.england is not None else "England: no figure"]
+    if tile.gap is not None:
+        facts.append(f"gap {narrative.format_signed(tile.gap, tile.unit, tile.decimals)}")
+    if tile.since and not present:
+        facts.append(f"since {tile.since.from_period}: "
+                     f"{narrative.format_signed(tile.since.change, tile.unit, tile.decimals)}")
+    badges = []
+    if tile.since:
+        move = round(tile.since.change, tile.decimals)
+        symbol = MOVES[(move > 0) - (move < 0)]
+        badges.append(_badge(f"{symbol} {tile.direction}", theme.STATUS_COLOURS.get(tile.direction, theme.DARK_GREY)))
+    else:
+        badges.append(_badge("\u2192 one year only: no trend", theme.DARK_GREY))
+    if not (present and tile.vs_england == stats.NOT_JUDGED):
+        badges.append(_badge(VERDICT_WORDS[tile.vs_england], theme.STATUS_COLOURS.get(tile.vs_england, theme.DARK_GREY)))
+    badges += _targets_for(tile, statuses, present)
+    return (f'<div class="oa-tile" role="group" aria-label="{html.escape(tile.title)}">{head}'
+            f'<div class="oa-value">{html.escape(value)}<small>{unit_small} in {html.escape(str(tile.period))}</small></div>'
+            f'<div class="oa-facts">{html.escape(" · ".join(facts))}</div>'
+            f'<div class="oa-badges">{"".join(badges)}</div>'
+            f'<div class="oa-sentence">{html.escape(tile.short_sentence if present else tile.sentence)}</div></div>')
+
+
+KEY_HTML = (
+    '<div class="oa-tile oa-key" role="note" aria-label="How to read the tiles"><div class="oa-tag">Key</div>'
+    '<h3>Reading the tiles</h3><div class="oa-sentence">Gap = Derby minus England. \u2191 \u2193 \u2192: which way '
+    'Derby\'s value moved since the baseline; the word says whether that is good (for absence, excess weight, NEET '
+    'and admissions lower is better). Targets: \u2714 met, \u2197 on track, \u2718 off track, \u2013 not '
+    'assessable. Details below the tiles.</div></div>')
+
+
+def render_grid(tiles: list[headlines.Tile], statuses: pd.DataFrame | None = None, present: bool = False,
+                heading: str | None = None) -> None:
+    """The tiles as one responsive grid (4 per row; 5 per row in presentation mode), under an optional heading."""
+    body = "".join(tile_html(t, statuses, present) for t in tiles) + KEY_HTML
+    top = f'<h2 class="oa-heading">{html.escape(heading)}</h2>' if heading else ""
+    st.markdown(f'{GRID_CSS}{PRESENT_PAGE_CSS if present else ""}{top}'
+                f'<div class="oa-grid{" oa-present" if present else ""}">{body}</div>', unsafe_allow_html=True)
+
+
+def table(tiles: list[headlines.Tile]) -> pd.DataFrame:
+    """The tiles as a table (one row per tile) for the data view and CSV."""
+    return pd.DataFrame([t.record() for t in tiles])
+
+
+def presentation_toggle(present: bool, key: str = "present-toggle") -> None:
+    """A toggle for presentation mode that writes `present=1` into the URL (and hides the sidebar)."""
+    on = st.toggle("Presentation mode", value=present, key=key,
+                   help="Large type and no sidebar for sharing on a screen in meetings; the link keeps ?present=1.")
+    if on != present:
+        widgets.qp_set(present="1" if on else None)
+        st.rerun()
+
+
+RULES_MARKDOWN = """
+**How the tiles are worked out**
+
+- **Latest**: Derby's most recent published value, with England's for the same year. The **gap** is Derby minus
+  England, worked out from the values as shown (rounded to the published precision).
+- **Baseline**: the delivery plan's 2015/16 figures. Where a series changed after 2015/16 (the reformed EYFS profile
+  from 2021/22; Attainment 8 re-scaled in 2016/17) the change is measured from the first year of the current series,
+  and the tile also tells the plan-period story within the old series (never across the break). Where an indicator
+  starts later than 2015/16 the first year available is used; the tile says so.
+- **Direction of travel** (improving, worsening, no clear change) is judged by polarity: for absence, excess weight,
+  NEET and admissions, lower is better. With published pupil counts for both years a change counts only when the 95%
+  interval of the change excludes zero (Newcombe's method, built from the Wilson intervals). Without counts a change
+  counts when it is visible at the published precision (the rounded values differ); that does not mean it is beyond
+  chance.
+- **Compared with England**: better, similar or worse from Derby's 95% Wilson interval when counts are published;
+  otherwise the tile says it *cannot be judged*.
+- **Gap wording**: when Derby is behind England the distance is a *gap* (narrowed or widened); when ahead, a *lead*.
+- **Plan target**: the status from the Targets page, where a plan target exists for the indicator and pupil group.
+- Symbols: \u2191 \u2193 \u2192 show which way the value moved; the word beside them says whether that is good.
+"""

@@ -1,0 +1,131 @@
+"""Board overview page under AppTest: tiles with real numbers, presentation mode, both databases."""
+from __future__ import annotations
+
+import re
+import sys
+import types
+
+import pandas as pd
+import pytest
+
+from conftest import run_page
+
+PAGE = "pages/overview.py"
+
+
+def _grid(at) -> str:
+    grids = [m.value for m in at.markdown if 'class="oa-grid' in m.value]
+    assert len(grids) == 1, "one tile grid"
+    return grids[0]
+
+
+def _tiles(grid: str) -> list[str]:
+    return re.findall(r'<div class="oa-tile" role="group".*?(?=<div class="oa-tile|$)', grid, flags=re.S)
+
+
+def test_overview_full(full_db):
+    at = run_page(full_db, PAGE)
+    assert not at.exception
+    grid = _grid(at)
+    tiles = _tiles(grid)
+    assert len(tiles) == 14
+    gld = next(t for t in tiles if 'aria-label="Good level of development"' in t)
+    assert "64.6%" in gld and "in 2024/25" in gld and "England 68.3%" in gld
+    assert "Derby 64.6%, England 68.3% in 2024/25: gap widened from 2.3 to 3.7 points since 2021/22" in gld
+    assert "gap narrowed from 2.9 to 1.1 points" in gld
+    assert "improving" in gld
+    # status in words, never colour alone
+    assert "vs England: cannot be judged" in gld
+    absence = next(t for t in tiles if 'aria-label="Unauthorised absence: primary"' in t)
+    assert "\u2191 worsening" in absence  # the value went up, which is bad for absence
+    # the headline table has one row per tile with the generated sentence
+    table = at.dataframe[0].value
+    assert len(table) == 14
+    assert table.set_index("indicator_id").loc["ks4_attainment8", "Derby"] == 42.2
+    assert not at.warning
+    assert len(at.get("page_link")) == 4  # links to the four priority pages
+
+
+def test_overview_shows_plan_target_status(full_db):
+    at = run_page(full_db, PAGE)
+    grid = _grid(at)
+    gld_fsm = next(t for t in _tiles(grid) if 'aria-label="Good level of development: FSM pupils"' in t)
+    assert re.search(r"Plan target \(exceed England by 2021\): (met|on track|off track|not assessable)", gld_fsm)
+
+
+def test_presentation_mode(full_db):
+    at = run_page(full_db, PAGE, {"present": "1"})
+    assert not at.exception
+    grid = _grid(at)
+    assert 'class="oa-grid oa-present"' in grid
+    assert "Derby Opportunity Area: how Derby compares with England" in grid
+    gld = next(t for t in _tiles(grid) if 'aria-label="Good level of development"' in t)
+    # the short sentence leaves out what the value line already shows
+    assert "Gap widened from 2.3 to 3.7 points since 2021/22 (new series)." in gld
+    assert "2015/16 to 2018/19 (old series): gap narrowed from 2.9 to 1.1 points." in gld
+    assert not at.title  # the big page title gives way to the tiles
+    assert not at.get("page_link")
+    assert at.toggle(key="present-toggle").value is True
+
+
+def test_presentation_toggle_writes_the_url(full_db):
+    at = run_page(full_db, PAGE)
+    assert at.toggle(key="present-toggle").value is False
+    at.toggle(key="present-toggle").set_value(True).run()
+    assert not at.exception
+    assert at.query_params.get("present") in ("1", ["1"])
+    assert 'oa-grid oa-present' in _grid(at)
+
+
+def test_overview_embedded_default(default_db):
+    at = run_page(default_db, PAGE)
+    assert not at.exception
+    assert at.warning and "embedded default" in at.warning[0].value
+    tiles = _tiles(_grid(at))
+    gld = next(t for t in tiles if 'aria-label="Good level of development"' in t)
+    assert "66.4%" in gld and "2.9 points below England" in gld
+    nodata = [t for t in tiles if "No data: nothing published or loaded" in t]
+    assert nodata, "indicators without plan figures say so"
+    at = run_page(default_db, PAGE, {"present": "1"})
+    assert not at.exception
+
+
+def test_target_status_guard(monkeypatch):
+    from derby_oa.ui import tiles as tiles_view
+    import derby_oa
+
+    fake = types.ModuleType("derby_oa.targets")  # a targets module without assess_all
+    monkeypatch.setitem(sys.modules, "derby_oa.targets", fake)
+    monkeypatch.setattr(derby_oa, "targets", fake, raising=False)
+    assert tiles_view._target_statuses(None) is None
+
+    def broken(con):
+        raise RuntimeError("boom")
+    fake.assess_all = broken
+    assert tiles_view._target_statuses(None) is None
+    fake.assess_all = lambda con: pd.DataFrame({"target_id": ["t"], "indicator_id": ["gld"], "breakdown": ["all"],
+                                                "kind": ["exceed_comparator"], "status": ["on track"],
+                                                "rule": ["r"], "target_year": [2021]})
+    statuses = tiles_view._target_statuses(None)
+    from derby_oa import headlines
+    tile = headlines.Tile("gld", "all", "early_years", "GLD", "%", 1, "higher_is_better", period="2018/19",
+                          year=2019, derby=70.7, england=71.8)
+    html = tiles_view.tile_html(tile, statuses)
+    assert "Plan target (exceed England by 2021): on track" in html
+    assert "2021 target: on track" in tiles_view.tile_html(tile, statuses, present=True)
+    assert "on track" not in tiles_view.tile_html(tile, None)
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_tile_html_words_for_every_status(present):
+    from derby_oa import headlines, stats
+    from derby_oa.ui import tiles as tiles_view
+
+    since = headlines.Comparison("2015/16", 2016, "2018/19", 2019, 1.2, 1.2, 0.9, 1.0, stats.NO_CLEAR_CHANGE,
+                                 "change visible at published precision")
+    tile = headlines.Tile("absence_unauth_primary", "all", "schools", "Unauthorised absence", "%", 1,
+                          "lower_is_better", period="2018/19", year=2019, derby=1.2, england=1.0,
+                          vs_england=stats.WORSE, since=since)
+    html = tiles_view.tile_html(tile, None, present)
+    assert "\u2192 no clear change" in html and "worse than England" in html
+    assert "England 1.0%" in html and "gap +0.2 points" in html
