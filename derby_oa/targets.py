@@ -39,7 +39,8 @@ GENERAL_RULE = (
     "year before and the first year after that have comparable data, and it is met only if it is met in both; "
     "the page says which years were used. A target whose date has passed and was not met is off track. Before "
     "the target year the status comes from the recent trend (a straight line through at most the last five "
-    "published years of the latest series, not reaching back across a pause in collection): on track if the projection reaches the target line by the target "
+    "published years of the latest series, not reaching back across a pause in collection): on track if the "
+    "projection reaches the target line by the target "
     "year, off track if not. With fewer than two years to make a trend, no comparator or no data, the target "
     "is not assessable. Polarity counts: where lower is better, beating a line means being below it. Years "
     "either side of a series break are never joined or differenced.")
@@ -69,7 +70,8 @@ RULES = {
 CHANGE_RULE = (
     "Required change a year = (target line in the target year \u2212 baseline) \u00f7 (target year \u2212 "
     "baseline year). The target line is the comparator's value in the target year, or its baseline value when "
-    "the target year was not collected; for a gap target it is the value at which the gap is half its baseline "
+    "the target year was not collected (before the target year: its projected value from its own recent "
+    "trend); for a gap target it is the value at which the gap is half its baseline "
     "size; for an absolute target the target value. Achieved change a year = (latest value in the same series "
     "as the baseline \u2212 baseline) \u00f7 years elapsed; it is never measured across a series break.")
 SCENARIO_RULE = (
@@ -330,6 +332,12 @@ class Assessment:
         }
 
 
+def _ci_text(ci: tuple[float, float] | None, unit: str, dec) -> str:
+    if not ci:
+        return ""
+    return f" (95% interval {fmt_value(ci[0], unit, dec, False)} to {fmt_value(ci[1], unit, dec, False)})"
+
+
 def _labels(target: dict, area_name: str, comparator_name: str | None) -> tuple[str, str | None]:
     bd = target.get("breakdown") or "all"
     area = area_name if bd == "all" else f"{area_name} ({BREAKDOWN_LABELS.get(bd, bd)})"
@@ -452,16 +460,18 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
             if crow is None:
                 return None
             verdict, ci = compare_at(value, row["numerator"], row["denominator"], float(crow["value"]), polarity, unit)
-            ci_text = f" (95% interval {fmt_value(ci[0], unit, dec, False)} to {fmt_value(ci[1], unit, dec, False)})" if ci else ""
-            words = {stats.BETTER: "better than", stats.WORSE: "worse than", stats.SIMILAR: "similar to"}.get(verdict, "not comparable with")
+            ci_text = _ci_text(ci, unit, dec)
+            words = {stats.BETTER: "better than", stats.WORSE: "worse than",
+                     stats.SIMILAR: "similar to"}.get(verdict, "not comparable with")
             return {"year": year, "met": verdict == stats.BETTER,
                     "text": f"{per}: {area} {fv(value)}{ci_text}, {words} {comp_label} {fv(crow['value'])}",
                     "short": f"{per}: {fv(value)} vs {fv(crow['value'])} ({verdict})"}
         if sidx(year) != sidx(by):
             return None
         if kind == "absolute":
-            verdict, ci = compare_at(value, row["numerator"], row["denominator"], a.line_value, polarity, unit, reach=True)
-            ci_text = f" (95% interval {fmt_value(ci[0], unit, dec, False)} to {fmt_value(ci[1], unit, dec, False)})" if ci else ""
+            verdict, ci = compare_at(value, row["numerator"], row["denominator"], a.line_value, polarity, unit,
+                                     reach=True)
+            ci_text = _ci_text(ci, unit, dec)
             reached = "reached" if verdict == stats.BETTER else "not reached"
             return {"year": year, "met": verdict == stats.BETTER,
                     "text": f"{per}: {area} {fv(value)}{ci_text} against the target {fv(a.line_value)}: {reached}",
@@ -480,14 +490,15 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
             rule = f"a narrowing of at least {need:,.{max(int(dec), 1) + 1}f}, half the baseline gap, was needed"
             met = gap0 - gap >= need - 1e-9
         closed, g = gap0 - gap, max(int(dec), 1) + 1
-        moved = f"narrowed by {closed:,.{g}f}" if closed > 0 else ("unchanged" if closed == 0 else f"widened by {-closed:,.{g}f}")
+        moved = (f"narrowed by {closed:,.{g}f}" if closed > 0
+                 else "unchanged" if closed == 0 else f"widened by {-closed:,.{g}f}")
         return {"year": year, "met": met,
                 "text": f"{per}: gap {gap:,.{g}f} against {gap0:,.{g}f} at the baseline, {moved} ({rule}): "
                         f"{'significantly closed' if met else 'not significantly closed'}",
                 "short": f"{per}: gap {gap:,.{g}f} vs {gap0:,.{g}f} at baseline ({moved.split(' by ')[0]})"}
 
     judged = {int(y): j for y in d["year"] if (j := judge(int(y))) is not None}
-    before = max((y for y in judged if y < ty), default=None)
+    before = max((y for y in judged if by < y < ty), default=None)
     after = min((y for y in judged if y > ty), default=None)
     why = "was not collected" if ty in not_collected else "has no comparable published value"
     reason = ""
@@ -571,7 +582,9 @@ def _trend_status(a: Assessment, d, kind, ty, sign, gap0, half, fv, sidx) -> Ass
         line = comp if kind == "exceed_comparator" else comp - sign * (gap0 - half)
         line_text = ctext if kind == "exceed_comparator" else f"the half-gap line {fx(line)} from {ctext}"
         a.line_value = line
-    reaches = sign * (float(at["value"]) - line) > 0 or (kind != "exceed_comparator" and sign * (float(at["value"]) - line) == 0)
+        a.required_change = required_change(a.baseline_value, a.baseline_year, line, ty)
+    margin = sign * (float(at["value"]) - line)  # exceeding needs to beat the line; the others may reach it
+    reaches = margin > 0 or (kind != "exceed_comparator" and margin == 0)
     a.status = ON_TRACK if reaches else OFF_TRACK
     n = int(min(len(recent_run(d, a.latest_year, a.meta, sidx)), RECENT_POINTS))
     interval = "" if pd.isna(at["lower"]) else f" (95% prediction interval {fx(at['lower'])} to {fx(at['upper'])})"
@@ -612,7 +625,8 @@ def scenario(a: Assessment, improvement: float) -> dict:
         return {"year": None, "line": None, "text": "No published data: the scenario needs a latest value."}
     if a.target["kind"] == "absolute":
         line, line_text = a.line_value, f"the target {fmt_value(a.line_value, unit, dec)}"
-        if series_index(a.latest_year, a.meta.get("series_breaks", [])) != series_index(a.baseline_year, a.meta.get("series_breaks", [])):
+        breaks = a.meta.get("series_breaks", [])
+        if series_index(a.latest_year, breaks) != series_index(a.baseline_year, breaks):
             line_text += " (set in an earlier series)"
     else:
         line = a.latest_comparator
@@ -654,7 +668,8 @@ def chart_frame(a: Assessment) -> pd.DataFrame:
         lo = hi = np.nan
         if r is not None and _counts(r) and a.meta.get("unit") == "%":
             lo, hi = stats.wilson(*_counts(r))
-        rows.append({"series": a.area_label, "role": "actual", "year": y, "period": period_label(y) if r is None else r["period"],
+        rows.append({"series": a.area_label, "role": "actual", "year": y,
+                     "period": period_label(y) if r is None else r["period"],
                      "value": np.nan if r is None else float(r["value"]), "lower": lo, "upper": hi})
         if a.comparator_label and a.comparator is not None:
             r = crows.get(y)
@@ -666,8 +681,8 @@ def chart_frame(a: Assessment) -> pd.DataFrame:
         for y, v in ((a.baseline_year, a.baseline_value), (ty, a.line_value)):
             rows.append({"series": label, "role": "trajectory", "year": y, "period": period_label(y), "value": v,
                          "lower": np.nan, "upper": np.nan})
-    for frame, role, label in ((a.projection, "projection", f"{a.area_label} projection from the recent trend (shaded: 95% interval)"),
-                               (a.comparator_projection, "comparator_projection", f"{a.comparator_label} projection from its recent trend")):
+    for frame, role, label in ((a.projection, "projection", f"{a.area_label} projection (shaded: 95% interval)"),
+                               (a.comparator_projection, "comparator_projection", f"{a.comparator_label} projection")):
         if frame is not None and len(frame):
             for r in frame.itertuples():
                 rows.append({"series": label, "role": role, "year": int(r.year), "period": period_label(r.year),
@@ -753,7 +768,8 @@ def validate_local_target(fields: dict, lookups: dict) -> dict:
             fail(key, f"{label} {years[key]} is outside 1990 to 2100")
     by, ty = years["baseline_year"], years["target_year"]
     if ty <= by:
-        fail("target_year", f"the target year ({period_label(ty)}) must be after the baseline year ({period_label(by)})")
+        fail("target_year",
+             f"the target year ({period_label(ty)}) must be after the baseline year ({period_label(by)})")
     baseline_value = _number(fields, "baseline_value", "the baseline value", True)
     _check_range(baseline_value, unit, "baseline_value", "the baseline value")
     target_value = _number(fields, "target_value", "the target value", kind == "absolute")

@@ -1,7 +1,7 @@
 """Data & sources: every publication with licence and attribution, indicator definitions, the build log."""
 import streamlit as st
 
-from derby_oa import queries
+from derby_oa import queries, wards
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
 
@@ -33,6 +33,10 @@ if curated:
     ind = ind[~ind["indicator_id"].str.startswith("lait_")]
 st.dataframe(ind[["indicator_id", "title", "theme", "unit", "polarity", "definition", "series_notes", "source_id"]],
              hide_index=True, width="stretch")
+
+st.header("Methods")
+with st.expander("Ward figures and maps: methods (IoD2019 aggregation, LSOA-ward lookups, boundary simplification)"):
+    st.markdown(wards.methods_markdown())
 
 st.header("Figures transcribed from the delivery plan")
 st.dataframe(queries.plan_figures(con)[["figure_id", "indicator_id", "area_name", "period", "breakdown", "value",

@@ -300,7 +300,8 @@ def test_unit_ranges_for_rank_and_count():
 def test_add_assess_keep_and_remove_a_local_target(db_copy):
     from derby_oa.build import build
 
-    row = target_queries.add_local_target({**VALID, "target_id": "gld_2027", "plan_words": "Beat England"}, path=db_copy)
+    row = target_queries.add_local_target({**VALID, "target_id": "gld_2027", "plan_words": "Beat England"},
+                                          path=db_copy)
     assert row["target_id"] == "gld_2027"
     stored = _targets_table(db_copy).set_index("target_id").loc["gld_2027"]
     assert stored["origin"] == "local" and stored["target_year"] == 2027 and stored["baseline_value"] == 63.3

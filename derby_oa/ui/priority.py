@@ -303,15 +303,21 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
             glance_section(con, ids, group_id, page)
         st.header("One indicator in depth")
         titles = {i: queries.indicator(con, i)["title"] for i in ids}
+        linked = st.query_params.get("ind")
         ind = _choice("ind", ids, ids[0], titles, st.selectbox, "Indicator", f"{page}-ind")
+        if linked in ids and linked != ind:  # the reader chose another indicator: its groups differ
+            widgets.qp_set(bd=None, gapref=None)
         meta = queries.indicator(con, ind)
         found = set(queries.breakdowns(con, ind))
         options = [b for b in BREAKDOWN_LABELS if b in found] or ["all"]
         c1, c2, c3 = st.columns([2, 2, 2])
         with c1:
-            breakdown = _choice("bd", options, "all" if "all" in options else options[0], BREAKDOWN_LABELS,
-                                st.radio, "Pupil group", f"{page}-bd-{ind}", horizontal=True) \
-                if len(options) > 1 else options[0]
+            if len(options) > 1:
+                breakdown = _choice("bd", options, "all" if "all" in options else options[0], BREAKDOWN_LABELS,
+                                    st.radio, "Pupil group", f"{page}-bd-{ind}", horizontal=True)
+            else:
+                breakdown = options[0]
+                widgets.qp_set(bd=None)
         neighbours = "none"
         if groups:
             with c2:

@@ -118,7 +118,8 @@ def target_detail(a: targets.Assessment, key: str) -> None:
     chart = target_charts.target_chart(frame, events, a.meta, int(t["target_year"]))
     caption = (f"{a.meta.get('title')}: {a.area_label}"
                + (f" against {a.comparator_label}" if a.comparator_label else "")
-               + f", the straight line from the baseline to the target line in {targets.period_label(int(t['target_year']))}, "
+               + ", the straight line from the baseline to the target line in "
+               + f"{targets.period_label(int(t['target_year']))}, "
                "and a projection from the recent trend with its 95% prediction interval (shaded). "
                + ("Bars on Derby's points are 95% Wilson intervals from published pupil counts. "
                   if frame["lower"].notna().any() and (frame["role"] == "actual").any() else "")
@@ -180,8 +181,9 @@ def priority3_section(con, items: list[targets.Assessment]) -> None:
     activity = target_queries.commitment_activity(con)
     if len(activity):
         st.markdown("Programme figures the plan gives for this priority (activity, not outcomes):")
-        st.dataframe(activity.rename(columns={"label": "Activity", "value": "Number", "unit": "Unit", "period": "Period",
-                                              "plan_quote": "Plan's words"})[
+        names = {"label": "Activity", "value": "Number", "unit": "Unit", "period": "Period",
+                 "plan_quote": "Plan's words"}
+        st.dataframe(activity.rename(columns=names)[
             ["Activity", "Number", "Unit", "Period", "Plan's words"]], hide_index=True, width="stretch")
 
 
@@ -237,18 +239,21 @@ def local_targets_section(con) -> None:
         comp_area = c1.selectbox("Comparator (exceed / close the gap)", list(comparators),
                                  format_func=comparators.get, key="lt-comp-area")
         comp_bd = c2.selectbox("Comparator pupil group", ["same"] + list(targets.BREAKDOWNS),
-                               format_func=lambda b: "same as the target" if b == "same" else targets.BREAKDOWN_LABELS[b],
+                               format_func=lambda b: ("same as the target" if b == "same"
+                                                      else targets.BREAKDOWN_LABELS[b]),
                                key="lt-comp-bd")
         target_id = c3.text_input("Target id (optional)", key="lt-id",
-                                  help="Letters, digits, '_' or '-'; made from the indicator, group, kind and year if empty.")
+                                  help="Letters, digits, '_' or '-'; made from the indicator, group, kind and "
+                                       "year if empty.")
         words = st.text_area("Description (optional)", max_chars=500, key="lt-words")
         submitted = st.form_submit_button("Add local target")
     if submitted:
         fields = {"target_id": target_id, "indicator_id": indicator_id, "breakdown": breakdown, "kind": kind,
                   "area_code": config.DERBY, "baseline_year": baseline_year, "baseline_value": baseline_value,
                   "target_year": target_year, "target_value": target_value, "plan_words": words,
-                  "comparator_area_code": comp_area if kind in targets.RELATIVE_KINDS else None,
-                  "comparator_breakdown": (None if comp_bd == "same" else comp_bd) if kind in targets.RELATIVE_KINDS else None}
+                  "comparator_area_code": None, "comparator_breakdown": None}
+        if kind in targets.RELATIVE_KINDS:
+            fields.update(comparator_area_code=comp_area, comparator_breakdown=None if comp_bd == "same" else comp_bd)
         try:
             row = target_queries.add_local_target(fields)
         except InputError as exc:

@@ -50,8 +50,27 @@ def qp_set(**params) -> None:
             st.query_params[key] = str(value)
 
 
+def ensure_app_navigation() -> None:
+    """Rerun through app.py when Streamlit ran a page file directly.
+
+    With a `pages/` folder, the first session after a server start that opens a page URL
+    (a board-paper link such as /wards) is run by Streamlit's legacy multipage mode, which skips
+    app.py and its `st.navigation`. Switching that mode off and rerunning makes app.py route the
+    same URL to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def presentation_mode() -> bool:
-    """Presentation mode from `?present=1` or the sidebar toggle; hides the sidebar, enlarges type."""
+    """Presentation mode from `?present=1` or the sidebar toggle; hides the sidebar, enlarges type.
+
+    Called first on every page, so it also makes sure the page runs inside app.py's navigation.
+    """
+    ensure_app_navigation()
     on = st.query_params.get("present") == "1"
     st.markdown(FOCUS_CSS, unsafe_allow_html=True)
     if on:
