@@ -82,22 +82,14 @@ def gap_notes(meta: dict, years: list[int]) -> pd.DataFrame:
     run: list[int] = []
     for y in missing + [None]:
         if run and (y is None or y != run[-1] + 1):
-            rows.append({"start": run[0] - 0.5, "end": run[-1] + 0.5, "label": "not collected", "kind": "not collected"})
+            rows.append({"start": run[0] - 0.5, "end": run[-1] + 0.5, "label": "not collected",
+                         "kind": "not collected"})
             run = []
         if y is not None:
             run.append(y)
     rows += [{"start": b - 0.5, "end": b - 0.5, "label": "series break", "kind": "series break"}
              for b in meta.get("series_breaks", []) if lo < b <= hi]
     return pd.DataFrame(rows, columns=["start", "end", "label", "kind"])
-
-
-def _annotations(meta: dict, years: list[int]) -> pd.DataFrame:
-    """Backward-compatible: one row per not-collected year and per series break (x = year)."""
-    notes = gap_notes(meta, years)
-    rows = [{"year": y, "label": "not collected"} for y in meta.get("not_collected", [])
-            if years and min(years) <= y <= max(years)]
-    rows += [{"year": r.start, "label": "series break"} for r in notes.itertuples() if r.kind == "series break"]
-    return pd.DataFrame(rows, columns=["year", "label"])
 
 
 def _series_order(series: list[str], highlight: str | None) -> list[str]:
@@ -133,10 +125,9 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
         order, colours, shapes, dashes = (order + [CONTEXT_LABEL], colours + ["#6F777B"], shapes + ["circle"],
                                           dashes + [[1, 0]])
     fmt = value_format(meta.get("decimals", 1))
-    colour = alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), sort=order,
-                       legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2, labelLimit=320))
-    shape = alt.Shape("series:N", scale=alt.Scale(domain=order, range=shapes), sort=order,
-                      legend=alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2, labelLimit=320))
+    legend = alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2, labelLimit=320)
+    colour = alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), sort=order, legend=legend)
+    shape = alt.Shape("series:N", scale=alt.Scale(domain=order, range=shapes), sort=order, legend=legend)
     dash = alt.StrokeDash("series:N", scale=alt.Scale(domain=order, range=dashes), sort=order, legend=None)
     x = year_axis(period_labels(data))
     xs = x.to_dict().get("scale", alt.Undefined)
@@ -178,7 +169,8 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
         strokeDash=dash, detail="segment:N"))
     layers.append(alt.Chart(main).mark_point(filled=True, size=80).encode(
         x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
-    chart = alt.layer(*layers).resolve_scale(color="shared", shape="shared").properties(height=height, width="container")
+    chart = alt.layer(*layers).resolve_scale(color="shared", shape="shared").properties(
+        height=height, width="container")
     if title:
         chart = chart.properties(title=title)
     return chart
@@ -193,7 +185,8 @@ def line_segments(spec: dict) -> list[list[int]]:
         kind = mark.get("type") if isinstance(mark, dict) else mark
         if kind != "line":
             continue
-        rows = datasets.get(layer.get("data", {}).get("name"), [])
+        data = layer.get("data") or spec.get("data") or {}
+        rows = data.get("values") or datasets.get(data.get("name"), [])
         by_seg: dict[str, list[int]] = {}
         for row in rows:
             by_seg.setdefault(row["segment"], []).append(int(row["year"]))

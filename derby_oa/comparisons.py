@@ -60,7 +60,8 @@ def comparison_frame(con, indicator_id: str, breakdown: str = "all",
         elif len(nb):
             agg = nb.groupby(["year", "period"], as_index=False).agg(
                 value=("value", "mean"), lower=("value", "min"), upper=("value", "max"), n=("value", "count"))
-            agg = agg.assign(series=SN_AVERAGE, area_code="sn", status=agg["n"].map(lambda n: "published" if n else "x"),
+            agg = agg.assign(series=SN_AVERAGE, area_code="sn",
+                             status=agg["n"].map(lambda n: "published" if n else "x"),
                              source_id=nb["source_id"].mode().iat[0])
             frames.append(agg)
     out = pd.concat([f for f in frames if len(f)], ignore_index=True)
@@ -100,7 +101,8 @@ def positions_from(values: pd.DataFrame, area: str, neighbours: list[str], polar
     """Rank among statistical neighbours and quartile among all LAs for `area`, per year.
 
     `values`: one row per (area_code, year) with period and value (all LAs). Ranks are polarity-aware
-    (1 = best), ties share the best rank, and only areas with a value in that year count.
+    (1 = best), ties share the best rank, and only areas with a value in that year count. No rank is given
+    among fewer than 2 areas, and no rank or quartile among fewer than 4 local authorities.
     """
     cols = ["year", "period", "value", "sn_rank", "sn_of", "la_rank", "la_of", "quartile"]
     if values.empty:
@@ -113,6 +115,11 @@ def positions_from(values: pd.DataFrame, area: str, neighbours: list[str], polar
         own = series.get(area)
         la = stats.position(series, area, polarity)
         sn = stats.position(series[series.index.isin(peers)], area, polarity)
+        # a rank among fewer than 2 areas, or a quartile among fewer than 4, says nothing
+        if sn.of < 2:
+            sn = stats.Position(None, sn.of, None)
+        if la.of < 4:
+            la = stats.Position(None, la.of, None)
         period = grp.loc[grp["area_code"] == area, "period"]
         rows.append({"year": int(year), "period": period.iat[0] if len(period) else grp["period"].iat[0],
                      "value": own if own is not None and not pd.isna(own) else float("nan"),

@@ -204,12 +204,12 @@ def gap_pair_sentence(period: str, derby_gap: float | None, england_gap: float |
             f"in England, {part(england_gap)}.")
 
 
-def trend_caption(title: str, group: str, first: str, last: str, comparators: list[str],
+def trend_caption(title: str, group: str | None, first: str, last: str, comparators: list[str],
                   neighbours: str = "average", n_neighbours: int = 0, group_name: str | None = None,
                   gaps: str = "") -> str:
     """What a trend chart shows, in one or two sentences, generated from its data and settings."""
     others = [c for c in comparators if c != "Derby"]
-    text = f"{title} ({group}), {first} to {last}: Derby"
+    text = f"{title}{f' ({group})' if group else ''}, {first} to {last}: Derby"
     if others:
         text += " against " + _join(others)
     sn = ""

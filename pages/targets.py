@@ -20,10 +20,7 @@ measurable = [a for a in items if a.measurable]
 if measurable:
     ids = [a.target["target_id"] for a in measurable]
     labels = {a.target["target_id"]: targets.target_label(a.target) for a in measurable}
-    chosen = widgets.qp_choice("target", ids, ids[0], labels)
-    chosen = st.selectbox("Target to examine", ids, index=ids.index(chosen), format_func=labels.get,
-                          key="target-choice")
-    widgets.qp_set(target=chosen)
+    chosen = view.target_choice(ids, labels)
     a = next(x for x in measurable if x.target["target_id"] == chosen)
     view.target_detail(a, key=f"target-chart-{chosen}")
     view.scenario_control(a, key=f"improve-{chosen}")

@@ -18,7 +18,7 @@ def _mark(layer):
 
 
 def _data(spec, layer):
-    return pd.DataFrame(spec["datasets"][layer["data"]["name"]])
+    return pd.DataFrame(spec["datasets"][(layer.get("data") or spec["data"])["name"]])
 
 
 @pytest.fixture

@@ -118,6 +118,8 @@ def test_encoding_refusal_names_the_right_byte(db_copy):
     assert offset == 82
     with pytest.raises(loader.UploadRefused, match=r"byte 82 \(0xE9\)"):
         check(db_copy, "latin1.csv", data)
+    with pytest.raises(loader.UploadRefused, match=r"byte 85 \(0xE9\)"):  # the BOM's 3 bytes count too
+        check(db_copy, "latin1-bom.csv", b"\xef\xbb\xbf" + data)
 
 
 def test_size_limit_is_checked_before_reading_a_file_on_disk(db_copy, tmp_path):

@@ -30,7 +30,7 @@ def _layers(spec):
 
 
 def point_data(spec) -> pd.DataFrame:
-    frames = [pd.DataFrame(spec["datasets"][lyr["data"]["name"]]) for lyr in _layers(spec)
+    frames = [pd.DataFrame(spec["datasets"][(lyr.get("data") or spec["data"])["name"]]) for lyr in _layers(spec)
               if (lyr["mark"]["type"] if isinstance(lyr["mark"], dict) else lyr["mark"]) == "point"]
     return pd.concat(frames, ignore_index=True)
 
@@ -156,3 +156,24 @@ def test_comparison_frame_prefers_published_over_plan(con_full):
     derby = frame[frame["area_code"] == config.DERBY].set_index("year")
     assert derby.index.is_unique
     assert round(derby.loc[2016, "value"], 2) == 59.86 and derby.loc[2016, "source_id"] == "dfe_lait"
+
+
+def test_priority_page_presentation_mode(full_db):
+    at = run_page(full_db, "pages/schools.py", {"present": "1"})
+    assert not at.exception
+    grids = [m.value for m in at.markdown if 'class="oa-grid oa-present"' in m.value]
+    assert len(grids) == 1 and 'aria-label="Attainment 8"' in grids[0]
+    # the at-a-glance table is left out on the shared screen; the in-depth section stays
+    assert not [df for df in at.dataframe if "Rank among neighbours" in df.value.columns]
+    assert at.get("vega_lite_chart")
+
+
+def test_positions_need_enough_areas():
+    values = pd.DataFrame({"area_code": ["D", "X", "Y", "D", "A", "B", "C"], "year": [2013, 2013, 2013, 2016, 2016, 2016, 2016],
+                           "period": ["2013"] * 3 + ["2016"] * 4, "value": [43.0, None, None, 60.0, 50.0, 70.0, 80.0]})
+    pos = comparisons.positions_from(values, "D", ["A", "B"], "lower_is_better").set_index("year")
+    assert pos.loc[2013, "sn_rank"] is None or pd.isna(pos.loc[2013, "sn_rank"])  # Derby alone: no rank
+    assert pd.isna(pos.loc[2013, "la_rank"]) and not isinstance(pos.loc[2013, "quartile"], str)
+    # 2016, lower is better: A 50 then Derby 60 among Derby, A and B; 2nd of 4 LAs -> quartile B
+    assert (pos.loc[2016, "sn_rank"], pos.loc[2016, "sn_of"]) == (2, 3)
+    assert (pos.loc[2016, "la_rank"], pos.loc[2016, "la_of"], pos.loc[2016, "quartile"]) == (2, 4, "B")

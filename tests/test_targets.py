@@ -363,6 +363,7 @@ def test_page_full_build_shows_status_chart_and_scenario(full_db):
     text = " ".join(m.value for m in at.markdown)
     assert "off track" in text and "How a status is decided" in text and "Rule:" in text
     assert "in 2032/33" in text  # 64.6% in 2024/25 to England's 68.3% at 0.5 a year
+    assert "no outcome data published" in text and "Add local target" in [b.label for b in at.button]
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1
     data = pd.concat(_datasets(charts[0]), ignore_index=True)
@@ -370,13 +371,18 @@ def test_page_full_build_shows_status_chart_and_scenario(full_db):
     assert sorted(zip(traj["year"], traj["value"].round(1))) == [(2016, 66.4), (2021, 69.3)]
     assert at.query_params["target"] == "p1_gld_all_exceed_2021" and at.query_params["improve"] == "0.5"
     assert at.number_input(key="improve-p1_gld_all_exceed_2021").value == 0.5
+    at.selectbox(key="target-choice").select("p1_gld_fsm_exceed_2021").run()
+    assert not at.exception and at.query_params["target"] == "p1_gld_fsm_exceed_2021"
+    assert any(m.value.startswith("GLD (FSM pupils): exceed England") for m in at.subheader)
 
 
 def test_page_bad_link_params_fall_back(full_db):
-    at = run_page(full_db, "pages/targets.py", {"target": "nope", "improve": "-3"})
+    at = run_page(full_db, "pages/targets.py", {"target": "nope", "improve": "-3", "present": "1"})
     assert not at.exception
     infos = " ".join(i.value for i in at.info)
     assert "target = 'nope'" in infos and "improve = '-3'" in infos
+    assert at.query_params["target"] == "p1_gld_all_exceed_2021"
+    assert "Add local target" not in [b.label for b in at.button]  # officers' form is not shown to the board
 
 
 def test_page_default_build(default_db):
@@ -399,5 +405,6 @@ def test_page_adds_and_refuses_local_targets(db_copy):
     assert not at.exception and not at.error
     assert "gld_local_2027" in set(_targets_table(db_copy)["target_id"])
     assert any("Added local target 'gld_local_2027'" in s.value for s in at.success)
+    assert at.query_params["target"] == "gld_local_2027"
     at.button(key="rm-gld_local_2027").click().run()
     assert "gld_local_2027" not in set(_targets_table(db_copy)["target_id"])

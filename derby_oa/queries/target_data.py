@@ -13,7 +13,7 @@ from .. import store
 from ..errors import InputError
 
 __all__ = [
-    "target_rows", "target_row", "target_observations", "plan_value", "commitment_activity",
+    "target_rows", "target_row", "target_observations", "commitment_activity",
     "local_targets", "validation_lookups", "add_local_target", "delete_local_target", "target_sources",
     "observations_for", "plan_values", "area_names",
 ]
@@ -68,14 +68,6 @@ def area_names(con, codes: list[str]) -> dict[str, str]:
     """Display names of area codes (unknown codes are left out)."""
     return dict(con.execute("SELECT area_code, area_name FROM areas WHERE list_contains(?, area_code)",
                             [codes]).fetchall())
-
-
-def plan_value(con, indicator_id: str, area_code: str, breakdown: str, year: int) -> float | None:
-    """The plan's own quoted figure for an area, breakdown and year (None if the plan gives none)."""
-    row = con.execute("""SELECT value FROM plan_figures WHERE indicator_id = ? AND area_code = ? AND breakdown = ?
-                         AND year = ? AND value IS NOT NULL LIMIT 1""",
-                      [indicator_id, area_code, breakdown, year]).fetchone()
-    return None if row is None else float(row[0])
 
 
 def commitment_activity(con) -> pd.DataFrame:

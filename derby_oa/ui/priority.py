@@ -12,7 +12,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from .. import charts, comparisons, config, exports, headlines, narrative, queries, stats
+from .. import charts, comparisons, config, exports, headlines, narrative, queries
 from ..headlines import BREAKDOWN_LABELS
 from ..queries import overview as overview_queries
 from . import tiles as tiles_view
@@ -30,6 +30,8 @@ def _fmt(value, decimals: int) -> float:
 
 def group_words(breakdown: str) -> str:
     """A pupil group in running text: 'all pupils', 'FSM pupils' (acronyms keep their capitals)."""
+    if breakdown == "":
+        return ""
     label = BREAKDOWN_LABELS.get(breakdown, breakdown)
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
@@ -59,7 +61,7 @@ def trend_table(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
             wide[f"{comparisons.SN_AVERAGE.split(' (')[0]}: highest"] = sn["upper"]
     notes = {y: "not collected" for y in meta.get("not_collected", [])}
     for b in meta.get("series_breaks", []):
-        notes[b] = (notes.get(b, "") + "; " if b in notes else "") + "new series starts (not comparable with earlier years)"
+        notes[b] = (notes[b] + "; " if b in notes else "") + "new series starts (not comparable with earlier years)"
     wide = wide.reset_index()
     wide.insert(0, "Period", wide["year"].map(lambda y: labels.get(int(y), str(y))))
     wide["Note"] = wide["year"].map(lambda y: notes.get(int(y), ""))
@@ -92,7 +94,8 @@ def year_table(frame: pd.DataFrame, positions: pd.DataFrame, meta: dict) -> pd.D
             "Period": r.period, "Derby": _fmt(r.value, d), "England": _fmt(r.benchmark, d),
             "Gap (Derby - England)": float("nan") if pd.isna(r.value) or r.benchmark is None or pd.isna(r.benchmark)
             else round(round(r.value, d) - round(r.benchmark, d), d),
-            "Derby 95% interval": "" if r.lower is None or pd.isna(r.lower) else f"{r.lower:.{d + 1}f} to {r.upper:.{d + 1}f}",
+            "Derby 95% interval": "" if r.lower is None or pd.isna(r.lower)
+            else f"{r.lower:.{d + 1}f} to {r.upper:.{d + 1}f}",
             "Compared with England": r.result, "How judged": r.basis,
             "Rank among statistical neighbours (1 = best)": rank_text(r.sn_rank, r.sn_of),
             "Quartile among local authorities (A = best)": quartile_text(r.quartile),
@@ -145,6 +148,23 @@ def baseline_figures(con, indicator_ids: list[str]) -> pd.DataFrame:
     return figs[figs["indicator_id"].isin(keep)]
 
 
+# ---------------------------------------------------------------- cached per database file
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _glance_cached(key: tuple[str, float], ids: tuple[str, ...], group_id: str) -> pd.DataFrame:
+    return glance_table(get_con(), list(ids), group_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _positions_cached(key: tuple[str, float], indicator_id: str, breakdown: str, group_id: str) -> pd.DataFrame:
+    return comparisons.positions_frame(get_con(), indicator_id, breakdown, group_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _baseline_cached(key: tuple[str, float], ids: tuple[str, ...]) -> pd.DataFrame:
+    return baseline_figures(get_con(), list(ids))
+
+
 # ---------------------------------------------------------------- page sections
 
 def _choice(name: str, options: list[str], default: str, labels: dict, widget, label: str, key: str, **kw) -> str:
@@ -157,7 +177,8 @@ def _choice(name: str, options: list[str], default: str, labels: dict, widget, l
     return value
 
 
-def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str) -> pd.DataFrame:
+def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
+                  grouped: bool = True) -> pd.DataFrame:
     """The trend chart with its caption, table and downloads; returns the frame it drew."""
     ind = meta["indicator_id"]
     frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours=neighbours)
@@ -176,7 +197,7 @@ def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: st
     n = len(members) if neighbours != "none" and (comparisons.SN_AVERAGE in drawn or
                                                   drawn & set(members["area_name"])) else 0
     group_name = GROUP_LABELS.get(group_id, group_id)
-    caption = narrative.trend_caption(meta["title"], group_words(breakdown),
+    caption = narrative.trend_caption(meta["title"], group_words(breakdown) if grouped else None,
                                       labels[int(shown["year"].min())], labels[int(shown["year"].max())],
                                       [c for c in comparators if c != comparisons.SN_AVERAGE] +
                                       (["Derby's statistical neighbours"] if n else []),
@@ -228,7 +249,7 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
 def year_section(con, meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
     """Rank among neighbours, quartile among LAs and significance against England, for every year."""
     st.subheader("Year by year: rank, quartile and significance")
-    positions = comparisons.positions_frame(con, meta["indicator_id"], breakdown, group_id)
+    positions = _positions_cached(tiles_view.db_key(), meta["indicator_id"], breakdown, group_id)
     table = year_table(frame, positions, meta)
     if table.empty:
         st.info("No Derby values to rank or compare.")
@@ -245,7 +266,7 @@ def year_section(con, meta: dict, frame: pd.DataFrame, breakdown: str, group_id:
 
 def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
     """The plan's quoted baseline figures for indicators without a published series here, with their source."""
-    figs = baseline_figures(con, indicator_ids)
+    figs = _baseline_cached(tiles_view.db_key(), tuple(indicator_ids))
     if figs.empty:
         return
     st.subheader("Baseline figures quoted in the delivery plan")
@@ -258,7 +279,8 @@ def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
         for col, (ind, grp) in zip(cols, groups[start:start + columns]):
             meta = queries.indicator(con, ind)
             suffix = "%" if meta["unit"] == "%" else f" {meta['unit']}" if meta["unit"] == "per 100,000" else ""
-            parts = [f"{html.escape(str(r.area_name or r.area_code))} **{r.value:g}{suffix}**" for r in grp.itertuples()]
+            parts = [f"{html.escape(str(r.area_name or r.area_code))} **{r.value:g}{suffix}**"
+                     for r in grp.itertuples()]
             dated = grp["period"].dropna().astype(str).str.strip()
             period = dated[dated != ""].iloc[0] if (dated != "").any() else "date not stated in the plan"
             with col.container(border=True):
@@ -269,7 +291,7 @@ def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
 
 
 def glance_section(con, ids: list[str], group_id: str, page: str) -> None:
-    table = glance_table(con, ids, group_id)
+    table = _glance_cached(tiles_view.db_key(), tuple(ids), group_id)
     if table.empty:
         return
     st.subheader("Every indicator at a glance (all pupils)")
@@ -286,7 +308,11 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
     present = widgets.presentation_mode()
     con = get_con()
     page = page or widgets.slug(title)
-    st.title(title)
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.title(title)
+    if not present:
+        with right:
+            tiles_view.presentation_toggle(present)
     st.markdown(intro)
 
     mine = [h for h in headlines.HEADLINES if h.priority == page]
@@ -327,7 +353,8 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
                 with c3:
                     group_id = _choice("group", groups, groups[0], GROUP_LABELS, st.radio, "Neighbour group",
                                        f"{page}-group", horizontal=True)
-        st.subheader(f"{meta['title']}: {group_words(breakdown)}")
+        grouped = len(options) > 1 or meta.get("theme") in ("early_years", "schools")  # pupils, not people
+        st.subheader(f"{meta['title']}: {group_words(breakdown)}" if grouped else meta["title"])
         frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours="none")
         tile = headlines.compute_tile(meta, frame.assign(breakdown=breakdown),
                                       headlines.Headline(ind, breakdown, page))
@@ -335,13 +362,17 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
             st.markdown(f"**{html.escape(tile.sentence)}** Direction of travel: **{tile.direction}**"
                         f"{f' ({tile.since.basis})' if tile.since else ''}; compared with England: "
                         f"**{tile.vs_england}** ({tile.vs_basis}).")
-        trend_section(con, meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}")
+        trend_section(con, meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
         st.caption(f"Definition: {meta['definition']} {meta.get('series_notes') or ''}".strip())
         gap_section(con, meta, key=f"{page}-{ind}", page=page)
         year_section(con, meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
         if not present:
             widgets.copy_link()
     baseline_cards(con, baseline_ids + [i for i in indicator_ids if i not in baseline_ids])
+    with st.expander("How direction of travel, significance, ranks and gaps are worked out"):
+        st.markdown(tiles_view.RULES_MARKDOWN)
+    if present:
+        tiles_view.presentation_toggle(present)
     used = set(overview_queries.observations_for(
         con, [(i, b) for i in indicator_ids + baseline_ids for b in BREAKDOWN_LABELS], [config.DERBY])["source_id"])
     widgets.source_note(queries.sources(con).query("source_id in @used_ids", local_dict={"used_ids": sorted(used)}))

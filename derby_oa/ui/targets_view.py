@@ -13,6 +13,7 @@ from ..queries import target_data as target_queries
 from . import connection, widgets
 
 FLASH = "targets-flash"
+TARGET_CHOICE = "target-choice"
 KIND_LABELS = {"exceed_comparator": "Exceed a comparator", "close_gap": "Close the gap to a comparator",
                "absolute": "Reach a value", "commitment": "Commitment", "qualitative": "Qualitative"}
 
@@ -132,8 +133,8 @@ def improvement_default(a: targets.Assessment, step: float) -> float:
     """The scenario's starting value: the required change, else the achieved one, else five steps."""
     for value in (a.required_change, a.achieved_change):
         if value is not None and not pd.isna(value) and value * targets.direction(a.meta.get("polarity", "")) > 0:
-            return round(abs(value) / step) * step or step
-    return 5 * step
+            return round(round(abs(value) / step) * step, 4) or step
+    return round(5 * step, 4)
 
 
 def scenario_control(a: targets.Assessment, key: str) -> float | None:
@@ -187,10 +188,60 @@ def priority3_section(con, items: list[targets.Assessment]) -> None:
             ["Activity", "Number", "Unit", "Period", "Plan's words"]], hide_index=True, width="stretch")
 
 
+FORM_ERROR = "targets-form-error"
+
+
+def target_choice(ids: list[str], labels: dict[str, str]) -> str:
+    """The target to examine: the URL (`?target=`) is the source of truth; the selectbox writes to it."""
+    chosen = widgets.qp_choice("target", ids, ids[0], labels)
+    st.session_state[TARGET_CHOICE] = chosen
+    st.selectbox("Target to examine", ids, format_func=labels.get, key=TARGET_CHOICE,
+                 on_change=lambda: widgets.qp_set(target=st.session_state[TARGET_CHOICE]))
+    widgets.qp_set(target=chosen)
+    return chosen
+
+
 def _flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         st.success(message)
+    error = st.session_state.pop(FORM_ERROR, None)
+    if error:
+        st.error(error)
+
+
+def _remove(target_id: str) -> None:
+    """Button callback: remove a local target (runs before the page, so a rerun cannot lose the click)."""
+    try:
+        target_queries.delete_local_target(target_id)
+    except InputError as exc:
+        st.session_state[FORM_ERROR] = f"Not removed: {exc}"
+    else:
+        st.session_state[FLASH] = f"Removed local target '{target_id}'."
+        connection.reset()
+
+
+def _add() -> None:
+    """Form callback: validate and store the officer's target from the form's widget values."""
+    state = st.session_state
+    kind = state.get("lt-kind")
+    fields = {"target_id": state.get("lt-id"), "indicator_id": state.get("lt-indicator"),
+              "breakdown": state.get("lt-breakdown"), "kind": kind, "area_code": config.DERBY,
+              "baseline_year": state.get("lt-baseline-year"), "baseline_value": state.get("lt-baseline-value"),
+              "target_year": state.get("lt-target-year"), "target_value": state.get("lt-target-value"),
+              "plan_words": state.get("lt-words"), "comparator_area_code": None, "comparator_breakdown": None}
+    if kind in targets.RELATIVE_KINDS:
+        comp_bd = state.get("lt-comp-bd")
+        fields.update(comparator_area_code=state.get("lt-comp-area"),
+                      comparator_breakdown=None if comp_bd == "same" else comp_bd)
+    try:
+        row = target_queries.add_local_target(fields)
+    except InputError as exc:
+        state[FORM_ERROR] = f"Not saved: {exc}"
+    else:
+        state[FLASH] = f"Added local target '{row['target_id']}'."
+        st.query_params["target"] = row["target_id"]
+        connection.reset()
 
 
 def local_targets_section(con) -> None:
@@ -204,62 +255,37 @@ def local_targets_section(con) -> None:
     for row in local.to_dict("records"):
         c1, c2 = st.columns([5, 1])
         c1.markdown(f"**{html.escape(targets.target_label(row))}** (`{row['target_id']}`)")
-        if c2.button("Remove", key=f"rm-{row['target_id']}"):
-            try:
-                target_queries.delete_local_target(row["target_id"])
-            except InputError as exc:
-                st.error(f"Not removed: {exc}")
-            else:
-                st.session_state[FLASH] = f"Removed local target '{row['target_id']}'."
-                connection.reset()
-                st.rerun()
+        c2.button("Remove", key=f"rm-{row['target_id']}", on_click=_remove, args=(row["target_id"],))
     inds = queries.indicators(con, with_data_for=config.DERBY)
     inds = inds[inds["polarity"].isin(["higher_is_better", "lower_is_better"])
                 & inds["unit"].isin(list(targets.UNIT_RANGES))]
     if inds.empty:
         st.info("No indicators with data are loaded, so no local target can be set yet.")
         return
+    planned = set(target_queries.target_rows(con)["indicator_id"].dropna())
+    inds = inds.assign(first=~inds["indicator_id"].isin(planned)).sort_values(["first", "theme", "title"])
     titles = dict(zip(inds["indicator_id"], inds["title"]))
     comparators = {config.ENGLAND: "England", config.EAST_MIDLANDS: "East Midlands",
                    config.DERBY: "Derby (another pupil group)"}
     with st.form("local-target"):
         st.markdown("**Add a local target**")
         c1, c2, c3 = st.columns(3)
-        indicator_id = c1.selectbox("Indicator", list(titles), format_func=titles.get, key="lt-indicator")
-        breakdown = c2.selectbox("Pupil group", list(targets.BREAKDOWNS),
-                                 format_func=lambda b: targets.BREAKDOWN_LABELS[b], key="lt-breakdown")
-        kind = c3.selectbox("Kind", list(targets.LOCAL_KINDS), format_func=KIND_LABELS.get, key="lt-kind")
+        c1.selectbox("Indicator", list(titles), format_func=titles.get, key="lt-indicator")
+        c2.selectbox("Pupil group", list(targets.BREAKDOWNS), format_func=lambda b: targets.BREAKDOWN_LABELS[b],
+                     key="lt-breakdown")
+        c3.selectbox("Kind", list(targets.LOCAL_KINDS), format_func=KIND_LABELS.get, key="lt-kind")
         c1, c2, c3, c4 = st.columns(4)
-        baseline_year = c1.number_input("Baseline year (ending)", 1990, 2100, 2023, step=1, key="lt-baseline-year")
-        baseline_value = c2.number_input("Baseline value", value=None, format="%.2f", key="lt-baseline-value")
-        target_year = c3.number_input("Target year (ending)", 1990, 2100, 2027, step=1, key="lt-target-year")
-        target_value = c4.number_input("Target value (reach a value only)", value=None, format="%.2f",
-                                       key="lt-target-value")
+        c1.number_input("Baseline year (ending)", 1990, 2100, 2023, step=1, key="lt-baseline-year")
+        c2.number_input("Baseline value", value=None, format="%.2f", key="lt-baseline-value")
+        c3.number_input("Target year (ending)", 1990, 2100, 2027, step=1, key="lt-target-year")
+        c4.number_input("Target value (reach a value only)", value=None, format="%.2f", key="lt-target-value")
         c1, c2, c3 = st.columns(3)
-        comp_area = c1.selectbox("Comparator (exceed / close the gap)", list(comparators),
-                                 format_func=comparators.get, key="lt-comp-area")
-        comp_bd = c2.selectbox("Comparator pupil group", ["same"] + list(targets.BREAKDOWNS),
-                               format_func=lambda b: ("same as the target" if b == "same"
-                                                      else targets.BREAKDOWN_LABELS[b]),
-                               key="lt-comp-bd")
-        target_id = c3.text_input("Target id (optional)", key="lt-id",
-                                  help="Letters, digits, '_' or '-'; made from the indicator, group, kind and "
-                                       "year if empty.")
-        words = st.text_area("Description (optional)", max_chars=500, key="lt-words")
-        submitted = st.form_submit_button("Add local target")
-    if submitted:
-        fields = {"target_id": target_id, "indicator_id": indicator_id, "breakdown": breakdown, "kind": kind,
-                  "area_code": config.DERBY, "baseline_year": baseline_year, "baseline_value": baseline_value,
-                  "target_year": target_year, "target_value": target_value, "plan_words": words,
-                  "comparator_area_code": None, "comparator_breakdown": None}
-        if kind in targets.RELATIVE_KINDS:
-            fields.update(comparator_area_code=comp_area, comparator_breakdown=None if comp_bd == "same" else comp_bd)
-        try:
-            row = target_queries.add_local_target(fields)
-        except InputError as exc:
-            st.error(f"Not saved: {exc}")
-        else:
-            st.session_state[FLASH] = f"Added local target '{row['target_id']}'."
-            st.query_params["target"] = row["target_id"]
-            connection.reset()
-            st.rerun()
+        c1.selectbox("Comparator (exceed / close the gap)", list(comparators), format_func=comparators.get,
+                     key="lt-comp-area")
+        c2.selectbox("Comparator pupil group", ["same"] + list(targets.BREAKDOWNS),
+                     format_func=lambda b: "same as the target" if b == "same" else targets.BREAKDOWN_LABELS[b],
+                     key="lt-comp-bd")
+        c3.text_input("Target id (optional)", key="lt-id",
+                      help="Letters, digits, '_' or '-'; made from the indicator, group, kind and year if empty.")
+        st.text_area("Description (optional)", max_chars=500, key="lt-words")
+        st.form_submit_button("Add local target", on_click=_add)

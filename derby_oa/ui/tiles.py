@@ -42,7 +42,8 @@ GRID_CSS = """
 .oa-present .oa-facts, .oa-present .oa-sentence {font-size: 0.72rem;}
 .oa-present .oa-badge {font-size: 0.66rem; margin-top: 0.08rem;}
 .oa-present .oa-tile {padding: 0.3rem 0.5rem 0.35rem;}
-h2.oa-heading {font-size: 1.15rem; font-weight: 700; margin: 0 0 0.35rem 0; padding: 0; color: #0B0C0C;}
+h1.oa-heading, [data-testid="stMarkdownContainer"] h1.oa-heading {font-size: 1.15rem; font-weight: 700;
+  margin: 0 0 0.35rem 0; padding: 0; line-height: 1.3; color: #0B0C0C;}
 .oa-present .oa-tag {font-size: 0.62rem;}
 </style>
 """
@@ -67,31 +68,32 @@ def compute(con, items: tuple[headlines.Headline, ...] | list[headlines.Headline
     return headlines.compute_tiles(metas, obs, items)
 
 
-def _db_key() -> tuple[str, float]:
+def db_key() -> tuple[str, float]:
+    """Cache key of the current database file: its path and modification time."""
     path = config.db_path()
     return str(path), path.stat().st_mtime if path.is_file() else 0.0
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _tiles_cached(db_key: tuple[str, float], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
+def _tiles_cached(key: tuple[str, float], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
     from .connection import get_con
     return compute(get_con(), items)
 
 
 def cached_tiles(con, items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
     """`compute`, cached per database file (path and modification time)."""
-    return _tiles_cached(_db_key(), tuple(items))
+    return _tiles_cached(db_key(), tuple(items))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _statuses_cached(db_key: tuple[str, float]) -> pd.DataFrame | None:
+def _statuses_cached(key: tuple[str, float]) -> pd.DataFrame | None:
     from .connection import get_con
     return _target_statuses(get_con())
 
 
 def target_statuses(con) -> pd.DataFrame | None:
     """Plan target statuses (cached per database file), or None when they are not available."""
-    return _statuses_cached(_db_key())
+    return _statuses_cached(db_key())
 
 
 def _target_statuses(con) -> pd.DataFrame | None:
@@ -159,10 +161,12 @@ def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, presen
     else:
         badges.append(_badge("\u2192 one year only: no trend", theme.DARK_GREY))
     if not (present and tile.vs_england == stats.NOT_JUDGED):
-        badges.append(_badge(VERDICT_WORDS[tile.vs_england], theme.STATUS_COLOURS.get(tile.vs_england, theme.DARK_GREY)))
+        badges.append(_badge(VERDICT_WORDS[tile.vs_england],
+                             theme.STATUS_COLOURS.get(tile.vs_england, theme.DARK_GREY)))
     badges += _targets_for(tile, statuses, present)
     return (f'<div class="oa-tile" role="group" aria-label="{html.escape(tile.title)}">{head}'
-            f'<div class="oa-value">{html.escape(value)}<small>{unit_small} in {html.escape(str(tile.period))}</small></div>'
+            f'<div class="oa-value">{html.escape(value)}'
+            f'<small>{unit_small} in {html.escape(str(tile.period))}</small></div>'
             f'<div class="oa-facts">{html.escape(" · ".join(facts))}</div>'
             f'<div class="oa-badges">{"".join(badges)}</div>'
             f'<div class="oa-sentence">{html.escape(tile.short_sentence if present else tile.sentence)}</div></div>')
@@ -180,7 +184,7 @@ def render_grid(tiles: list[headlines.Tile], statuses: pd.DataFrame | None = Non
                 heading: str | None = None) -> None:
     """The tiles as one responsive grid (4 per row; 5 per row in presentation mode), under an optional heading."""
     body = "".join(tile_html(t, statuses, present) for t in tiles) + KEY_HTML
-    top = f'<h2 class="oa-heading">{html.escape(heading)}</h2>' if heading else ""
+    top = f'<h1 class="oa-heading">{html.escape(heading)}</h1>' if heading else ""
     st.markdown(f'{GRID_CSS}{PRESENT_PAGE_CSS if present else ""}{top}'
                 f'<div class="oa-grid{" oa-present" if present else ""}">{body}</div>', unsafe_allow_html=True)
 
@@ -217,5 +221,10 @@ RULES_MARKDOWN = """
   otherwise the tile says it *cannot be judged*.
 - **Gap wording**: when Derby is behind England the distance is a *gap* (narrowed or widened); when ahead, a *lead*.
 - **Plan target**: the status from the Targets page, where a plan target exists for the indicator and pupil group.
+- **Rank and quartile** (priority pages): Derby's rank among itself and its statistical neighbours (1 = best by
+  polarity; ties share the best rank) and its quartile among all local authorities with a value that year, from A
+  (best quarter) to D, as in LAIT.
+- **Gap charts** (priority pages): one pupil group minus another (FSM minus non-FSM for early years; disadvantaged
+  minus all pupils, or minus other pupils, for key stages 2 and 4), Derby's gap drawn against England's.
 - Symbols: \u2191 \u2193 \u2192 show which way the value moved; the word beside them says whether that is good.
 """

@@ -50,6 +50,9 @@ def qp_set(**params) -> None:
             st.query_params[key] = str(value)
 
 
+APP_RAN = "_derby_oa_app_ran"  # set by app.py before it routes to a page
+
+
 def ensure_app_navigation() -> None:
     """Rerun through app.py when Streamlit ran a page file directly.
 
@@ -58,9 +61,9 @@ def ensure_app_navigation() -> None:
     app.py and its `st.navigation`. Switching that mode off and rerunning makes app.py route the
     same URL to the same page.
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    if not st.session_state.get(APP_RAN):
+        from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
@@ -101,7 +104,9 @@ def copy_link(params: dict | None = None) -> None:
     from urllib.parse import quote, urlencode  # values such as SQL text need escaping to survive a paste
 
     qs = urlencode(params if params is not None else st.query_params.to_dict(), safe=",:/", quote_via=quote)
-    st.text_input("Link to this view (copy and paste)", value=f"?{qs}" if qs else "?", key="copy-link",
+    # Written through session state: a keyed widget would otherwise keep showing the first link of the session.
+    st.session_state["copy-link"] = f"?{qs}" if qs else "?"
+    st.text_input("Link to this view (copy and paste)", key="copy-link",
                   help="Add this to the dashboard address; it reopens this exact view.")
 
 

@@ -138,3 +138,51 @@ def test_download_button_delivers_the_chart_data(session, tmp_path):
     assert len(lines) >= 2, f"the CSV has no data rows: {text[:200]!r}"
     assert "Derby" in text, "the chart's CSV has no Derby row"
     assert not session.log.foreign
+
+
+LINK_INPUT = 'input[aria-label="Link to this view (copy and paste)"]'
+
+
+def test_permalink_reopens_the_chosen_view(session, browser):
+    """Choose a view on the explorer, copy its link, open the link in a new session: the same view opens."""
+    page = session.page
+    session.open("explore")
+    page.locator('[data-testid="stRadio"] label', has_text="Tidy table").click()
+    page.wait_for_function("sel => (document.querySelector(sel) || {}).value?.includes('view=table')", arg=LINK_INPUT)
+    bs.wait_rendered(page)
+    link = page.locator(LINK_INPUT).input_value()
+    assert link.startswith("?") and "view=table" in link and "ind=" in link, link
+    context, log = bs.new_context(browser, session.server)
+    try:
+        other = context.new_page()
+        bs.open_page(other, session.server.page_url("explore") + link)
+        bs.screenshot(other, "permalink-explore-table")
+        assert other.get_by_role("radio", name="Tidy table").is_checked()
+        assert other.locator('[data-testid="stDataFrame"]').count() >= 1, "the tidy table is not shown"
+        assert other.locator(bs.VEGA).count() == 0, "the link opened the chart view"
+        assert other.locator(LINK_INPUT).input_value() == link, "the reopened view differs from the link"
+        assert not bs.exception_texts(other) and not log.foreign
+    finally:
+        context.close()
+
+
+def test_ward_pair_in_the_url_shows_that_comparison(session, con_full):
+    """?ward=A&compare=B (two wards that are not the defaults) compares exactly those two wards."""
+    from derby_oa import wards
+    from derby_oa.queries import wards as ward_queries
+
+    ward_list = ward_queries.ward_list(con_full, config.WARD_VINTAGE_PLAN)
+    defaults = set(wards.default_pair(ward_list))
+    (a, name_a), (b, name_b) = [(r.area_code, r.area_name) for r in ward_list.itertuples()
+                                if r.area_code not in defaults][-2:]
+    page = session.page
+    session.open("wards", f"vintage={config.WARD_VINTAGE_PLAN}&ward={a}&compare={b}")
+    bs.screenshot(page, "wards-pair-from-url")
+    assert not bs.exception_texts(page)
+    first = page.locator('[data-testid="stSelectbox"]', has_text="First ward").inner_text()
+    second = page.locator('[data-testid="stSelectbox"]', has_text="Second ward").inner_text()
+    assert name_a in first and name_b in second, (first, second)
+    text = _main_text(page)
+    section = text[text.index("Compare two wards"):]
+    assert name_a in section[:2000] and name_b in section[:2000], section[:600]
+    assert f"ward={a}" in page.url and f"compare={b}" in page.url, page.url
