@@ -16,14 +16,18 @@ if not present:
         tiles_view.presentation_toggle(present)
     st.markdown("Each tile shows Derby's latest figure against England, the gap and how it has moved since the "
                 "delivery plan's 2015/16 baseline. Every sentence is written from the data.")
-if not queries.has_published_data(con):
-    st.warning("Only the delivery plan's own 2015/16 figures are loaded (the embedded default); trends appear "
-               "once the published data is built.")
+DEFAULT_ONLY = ("Only the delivery plan's own 2015/16 figures are loaded (the embedded default); trends appear "
+                "once the published data is built.")
+published = queries.has_published_data(con)
+if not published and not present:
+    st.warning(DEFAULT_ONLY)
 
 tiles = tiles_view.cached_tiles(con)
 tiles_view.render_grid(tiles, tiles_view.target_statuses(con), present,
                        heading="Derby Opportunity Area: how Derby compares with England" if present else None)
 if present:  # below the tiles, so that they fill the shared screen
+    if not published:
+        st.warning(DEFAULT_ONLY)
     tiles_view.presentation_toggle(present)
 
 with st.expander("How the tiles are worked out"):

@@ -164,3 +164,145 @@ def test_static_pages_ignore_unknown_parameters(page, full_db):
     at = run_page(full_db, page, {"ind": "nope", "present": "0"})
     assert not at.exception
     assert not any(widgets.PRESENT_CSS.strip() in m.value for m in at.markdown)
+
+
+# ---- pages built by other issues: written against their current code, with the parameters they support ------
+
+def _raw_options(at, key: str, labels: dict[str, str]) -> list[str]:
+    """A radio's option values (AppTest shows the formatted labels)."""
+    back = {label: value for value, label in labels.items()}
+    return [back.get(label, label) for label in at.radio(key=key).options]
+
+
+def _other_selectbox_value(at, key: str) -> str:
+    """Pick the second option of a selectbox through the UI and return its value."""
+    at.selectbox(key=key).select_index(1).run()
+    assert not at.exception
+    return at.selectbox(key=key).value
+
+
+PRIORITY_PAGES = {"pages/early_years.py": "early_years", "pages/schools.py": "schools",
+                  "pages/horizons.py": "horizons", "pages/wellbeing.py": "wellbeing"}
+
+
+@pytest.mark.parametrize("page", list(PRIORITY_PAGES))
+def test_priority_page_round_trip(page, full_db):
+    """`ind`, `sn` and `group` (and `bd` where the indicator has pupil groups) reopen the same view."""
+    from derby_oa.headlines import BREAKDOWN_LABELS
+
+    prefix = PRIORITY_PAGES[page]
+    first = run_page(full_db, page)
+    assert not first.exception
+    chosen_ind = first.selectbox(key=f"{prefix}-ind").value
+    params = {"ind": chosen_ind, "sn": "each", "group": "sn_2021"}
+    bd_key = f"{prefix}-bd-{chosen_ind}"
+    if any(w.key == bd_key for w in first.radio):
+        groups = _raw_options(first, bd_key, BREAKDOWN_LABELS)
+        params["bd"] = next(g for g in groups if g != first.radio(key=bd_key).value)
+    at = run_page(full_db, page, params)
+    assert not at.exception and not infos(at)
+    assert at.selectbox(key=f"{prefix}-ind").value == chosen_ind
+    assert at.radio(key=f"{prefix}-sn").value == "each"
+    assert at.radio(key=f"{prefix}-group").value == "sn_2021"
+    if "bd" in params:
+        assert at.radio(key=bd_key).value == params["bd"]
+    assert {k: _qp(at)[k] for k in params} == params
+    assert all(f"{k}={v}" in link(at) for k, v in params.items())
+
+
+def test_priority_page_chosen_indicator_goes_into_the_url_and_reopens(full_db):
+    first = run_page(full_db, "pages/early_years.py")
+    other = _other_selectbox_value(first, "early_years-ind")
+    assert _qp(first)["ind"] == other
+    at = run_page(full_db, "pages/early_years.py", {"ind": other})
+    assert not at.exception and at.selectbox(key="early_years-ind").value == other
+
+
+def test_priority_gap_reference_round_trip(full_db):
+    first = run_page(full_db, "pages/early_years.py", {"ind": "gld"})
+    assert first.radio(key="early_years-gapref-gld").value == "non_fsm"
+    at = run_page(full_db, "pages/early_years.py", {"ind": "gld", "bd": "fsm", "gapref": "all"})
+    assert not at.exception and not infos(at)
+    assert at.radio(key="early_years-gapref-gld").value == "all" and at.radio(key="early_years-bd-gld").value == "fsm"
+    assert _qp(at)["gapref"] == "all" and _qp(at)["bd"] == "fsm"
+
+
+@pytest.mark.parametrize("page", list(PRIORITY_PAGES))
+def test_priority_page_invalid_parameters_fall_back_with_notices(page, full_db):
+    prefix = PRIORITY_PAGES[page]
+    default = run_page(full_db, page)
+    at = run_page(full_db, page, {"ind": "nope", "sn": "sideways", "group": "sn_1999"})
+    assert not at.exception
+    notes = " ".join(infos(at))
+    assert "nope" in notes and "sideways" in notes and "sn_1999" in notes
+    assert at.selectbox(key=f"{prefix}-ind").value == default.selectbox(key=f"{prefix}-ind").value
+    assert at.radio(key=f"{prefix}-sn").value == "average"
+    assert at.radio(key=f"{prefix}-group").value == default.radio(key=f"{prefix}-group").value
+
+
+def test_wards_round_trip(full_db, con_full):
+    codes = [r[0] for r in con_full.execute("SELECT area_code FROM areas WHERE area_type = 'ward' AND vintage = "
+                                            "'2003-2023' ORDER BY area_code").fetchall()]
+    params = {"vintage": "2003-2023", "indicator": "imd_rank", "period": "2019", "ward": codes[2],
+              "compare": codes[4], "map": "hex"}
+    at = run_page(full_db, "pages/wards.py", params)
+    assert not at.exception and not infos(at)
+    assert at.radio(key="wards-vintage").value == "2003-2023"
+    assert at.selectbox(key="wards-indicator-2003-2023").value == "imd_rank"
+    assert at.selectbox(key="wards-period-2003-2023-imd_rank").value == "2019"
+    assert at.selectbox(key="wards-a-2003-2023").value == codes[2]
+    assert at.selectbox(key="wards-b-2003-2023").value == codes[4]
+    assert at.radio(key="wards-map-style").value == "hex"
+    assert _qp(at) == params
+
+
+def test_wards_current_boundaries_round_trip(full_db, con_full):
+    codes = [r[0] for r in con_full.execute("SELECT area_code FROM areas WHERE area_type = 'ward' AND vintage = "
+                                            "'2023' ORDER BY area_code").fetchall()]
+    params = {"vintage": "2023", "indicator": "imd_rank", "period": "2019", "ward": codes[0], "compare": codes[1]}
+    at = run_page(full_db, "pages/wards.py", params)
+    assert not at.exception and not infos(at)
+    assert at.radio(key="wards-vintage").value == "2023"
+    assert (at.selectbox(key="wards-a-2023").value, at.selectbox(key="wards-b-2023").value) == (codes[0], codes[1])
+    assert {k: _qp(at)[k] for k in params} == params
+
+
+def test_wards_invalid_parameters_fall_back_with_notices(full_db):
+    default = run_page(full_db, "pages/wards.py")
+    at = run_page(full_db, "pages/wards.py", {"vintage": "1066", "indicator": "nope", "ward": "E05999999"})
+    assert not at.exception
+    notes = " ".join(infos(at))
+    assert "1066" in notes and "nope" in notes and "E05999999" in notes
+    assert at.radio(key="wards-vintage").value == default.radio(key="wards-vintage").value
+    assert at.selectbox(key="wards-a-2003-2023").value == default.selectbox(key="wards-a-2003-2023").value
+
+
+def test_targets_round_trip(full_db):
+    first = run_page(full_db, "pages/targets.py")
+    target = _other_selectbox_value(first, "target-choice")
+    assert _qp(first)["target"] == target
+    at = run_page(full_db, "pages/targets.py", {"target": target, "improve": "1.5"})
+    assert not at.exception and not infos(at)
+    assert at.selectbox(key="target-choice").value == target
+    assert at.number_input(key=f"improve-{target}").value == 1.5
+    assert _qp(at) == {"target": target, "improve": "1.5"}
+
+
+def test_targets_invalid_parameters_fall_back_with_notices(full_db):
+    default = run_page(full_db, "pages/targets.py")
+    at = run_page(full_db, "pages/targets.py", {"target": "nope", "improve": "-4"})
+    assert not at.exception
+    notes = " ".join(infos(at))
+    assert "nope" in notes and "-4" in notes
+    assert at.selectbox(key="target-choice").value == default.selectbox(key="target-choice").value
+    assert _qp(at)["improve"] == _qp(default)["improve"]
+
+
+def test_overview_presentation_toggle_round_trip(full_db):
+    at = run_page(full_db, "pages/overview.py", {"present": "1"})
+    assert not at.exception
+    assert at.toggle(key="present-toggle").value is True
+    at.toggle(key="present-toggle").set_value(False).run()
+    assert "present" not in _qp(at)
+    off = run_page(full_db, "pages/overview.py", {"present": "banana"})
+    assert not off.exception and off.toggle(key="present-toggle").value is False
