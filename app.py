@@ -6,24 +6,29 @@ from derby_oa.ui.widgets import APP_RAN
 
 st.set_page_config(page_title="Derby Opportunity Area dashboard", page_icon=":bar_chart:", layout="wide")
 
+# URL paths are the file names (e.g. /early_years), so a link stays valid however Streamlit first
+# routes it (see derby_oa.ui.widgets.ensure_app_navigation). The overview is served at /.
+OVERVIEW = "pages/overview.py"
+
+
 PAGES = {
-    "Board": [st.Page("pages/overview.py", title="Board overview", url_path="overview", default=True)],
+    "Board": [st.Page(OVERVIEW, title="Board overview", default=True)],
     "Priorities": [
-        st.Page("pages/early_years.py", title="1. Early years", url_path="early-years"),
-        st.Page("pages/schools.py", title="2. Schools", url_path="schools"),
-        st.Page("pages/horizons.py", title="3. Broadening horizons", url_path="horizons"),
-        st.Page("pages/wellbeing.py", title="Wellbeing and transitions", url_path="wellbeing"),
+        st.Page("pages/early_years.py", title="1. Early years"),
+        st.Page("pages/schools.py", title="2. Schools"),
+        st.Page("pages/horizons.py", title="3. Broadening horizons"),
+        st.Page("pages/wellbeing.py", title="Wellbeing and transitions"),
     ],
-    "Places": [st.Page("pages/wards.py", title="Wards", url_path="wards")],
-    "Targets": [st.Page("pages/targets.py", title="Targets and trajectories", url_path="targets")],
+    "Places": [st.Page("pages/wards.py", title="Wards")],
+    "Targets": [st.Page("pages/targets.py", title="Targets and trajectories")],
     "Explore": [
-        st.Page("pages/explore.py", title="Explorer", url_path="explore"),
-        st.Page("pages/sql.py", title="SQL console", url_path="sql"),
-        st.Page("pages/load_data.py", title="Load new data", url_path="load"),
+        st.Page("pages/explore.py", title="Explorer"),
+        st.Page("pages/sql.py", title="SQL console"),
+        st.Page("pages/load_data.py", title="Load new data"),
     ],
     "About": [
-        st.Page("pages/data_sources.py", title="Data & sources", url_path="data"),
-        st.Page("pages/accessibility.py", title="Accessibility", url_path="accessibility"),
+        st.Page("pages/data_sources.py", title="Data & sources"),
+        st.Page("pages/accessibility.py", title="Accessibility"),
     ],
 }
 

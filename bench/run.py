@@ -251,7 +251,9 @@ def report(res: dict) -> str:
         "",
         f"Written by `python bench/run.py` on {res['date']} ({'quick run' if res['quick'] else 'full run'}). "
         f"Machine: {v['cpus']} CPUs ({v['machine']}), Python {v['python']}, Streamlit {v['streamlit']}, "
-        f"DuckDB {v['duckdb']}, {v['chromium']}. Re-run the command to refresh this file.",
+        f"DuckDB {v['duckdb']}, {v['chromium']}. Load average (1, 5, 15 min) {res['load_before']} at the start "
+        f"and {res.get('load_after')} at the end: timings from a machine busy with other work are inflated. "
+        "Re-run the command to refresh this file.",
         "",
         "## Summary against the targets",
         "",
@@ -357,7 +359,8 @@ def main() -> None:
 
     pages = bs.app_pages()
     db = OUT / "full.duckdb"
-    res = {"date": date.today().isoformat(), "quick": args.quick, "versions": versions()}
+    res = {"date": date.today().isoformat(), "quick": args.quick, "versions": versions(),
+           "load_before": [round(x, 1) for x in os.getloadavg()]}
     if "build" not in args.skip or not db.is_file():
         res["build"] = bench_build(db)
     if "queries" not in args.skip:
@@ -375,6 +378,7 @@ def main() -> None:
         res["server"] = bench_server(db, pages, repeats=4 if args.quick else 15)
     if "browser" not in args.skip:
         res["browser"] = bench_browser(db, pages, repeats=2 if args.quick else 5)
+    res["load_after"] = [round(x, 1) for x in os.getloadavg()]
     (OUT / "results.json").write_text(json.dumps(res, indent=1, default=str))
     text = report(res)
     args.doc.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ DERBY, ENGLAND = "E06000015", "E92000001"
 
 def registered_pages() -> list[str]:
     """Page files registered in app.py's navigation."""
-    return re.findall(r'st\.Page\("(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())
+    return sorted(set(re.findall(r'"(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())))
 
 
 def infos(at) -> list[str]:

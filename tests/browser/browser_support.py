@@ -62,39 +62,80 @@ _RENDERED_JS = """() => {
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page registered in app.py with st.Page."""
+    """One page registered in app.py with st.Page (script is None for a page made from a function)."""
 
-    script: str
+    script: str | None
     url_path: str
     title: str
     section: str
     default: bool = False
+    hidden: bool = False
+
+    @property
+    def stem(self) -> str:
+        """The page file's name without .py (the function's url_path for a function page)."""
+        return Path(self.script).stem if self.script else self.url_path
+
+    @property
+    def id(self) -> str:
+        """A unique, readable name for test ids and screenshots."""
+        return self.url_path + ("-hidden" if self.hidden else "")
 
 
-def app_pages(app_file: Path = ROOT / "app.py") -> list[PageSpec]:
-    """The pages app.py registers, in navigation order (read from its source, not run)."""
+def page_by_stem(stem: str, pages: list[PageSpec] | None = None) -> PageSpec:
+    """The visible page whose file is pages/<stem>.py."""
+    found = [p for p in (pages or app_pages()) if p.stem == stem and not p.hidden]
+    if not found:
+        raise LookupError(f"app.py registers no page file {stem}.py")
+    return found[0]
+
+
+def app_pages(app_file: Path = ROOT / "app.py", include_hidden: bool = False) -> list[PageSpec]:
+    """The pages app.py registers, in navigation order (read from its source, not run).
+
+    Module-level string constants used as page paths are resolved; url_path defaults to the file's
+    (or function's) name as in Streamlit. Hidden pages (visibility="hidden") only if asked for.
+    """
     tree = ast.parse(Path(app_file).read_text())
-    pages: list[PageSpec] = []
+    constants = {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                 for t in node.targets if isinstance(t, ast.Name)}
+
+    def value(node):
+        if isinstance(node, ast.Name) and node.id in constants:
+            return constants[node.id]
+        return ast.literal_eval(node)
 
     def page_of(call: ast.Call, section: str) -> PageSpec | None:
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "Page"):
             return None
-        kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
-        script = ast.literal_eval(call.args[0]) if call.args else kw["page"]
-        url = kw.get("url_path") or Path(script).stem
-        return PageSpec(script, url, kw.get("title") or url, section, bool(kw.get("default")))
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        target = call.args[0] if call.args else kw.get("page")
+        script = None
+        name = getattr(target, "id", "page")
+        try:
+            script = value(target)
+            name = Path(script).stem
+        except ValueError:  # a function, not a file
+            pass
+        url = value(kw["url_path"]) if "url_path" in kw else name
+        title = value(kw["title"]) if "title" in kw else name
+        default = bool(value(kw["default"])) if "default" in kw else False
+        hidden = value(kw["visibility"]) == "hidden" if "visibility" in kw else False
+        return PageSpec(script, url, title, section, default, hidden)
 
+    pages: list[PageSpec] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                section = ast.literal_eval(key) if isinstance(key, ast.Constant) else ""
-                for call in (value.elts if isinstance(value, ast.List) else []):
+            for key, val in zip(node.keys, node.values):
+                section = key.value if isinstance(key, ast.Constant) else ""
+                for call in (val.elts if isinstance(val, ast.List) else []):
                     if isinstance(call, ast.Call) and (spec := page_of(call, section)):
                         pages.append(spec)
     if not pages:
         raise ValueError(f"no st.Page(...) found in {app_file}")
-    return pages
+    return [p for p in pages if include_hidden or not p.hidden]
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ import browser_support as bs
 from derby_oa import config
 
 PAGES = bs.app_pages()
+ALL_PAGES = bs.app_pages(include_hidden=True)
 ACTIVE_NAV = '[data-testid="stSidebarNavLink"][aria-current="page"]'
 
 
@@ -56,11 +57,11 @@ def _check_targets(page, con) -> None:
 KEY_CONTENT = {"overview": _check_overview, "wards": _check_wards, "targets": _check_targets}
 
 
-@pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
+@pytest.mark.parametrize("spec", ALL_PAGES, ids=[p.id for p in ALL_PAGES])
 def test_page_renders_offline_without_exception(spec, session, con_full):
     page = session.page
     session.open(spec)
-    bs.screenshot(page, spec.url_path)
+    bs.screenshot(page, spec.id)
     errors = bs.exception_texts(page)
     assert not errors, f"{spec.url_path}: exception on the page:\n" + "\n---\n".join(errors)
     assert not session.log.foreign, f"{spec.url_path}: requests left the machine: {session.log.foreign}"
@@ -70,15 +71,15 @@ def test_page_renders_offline_without_exception(spec, session, con_full):
     for marks in page.locator(f"{bs.VEGA} .marks").all():
         box = marks.bounding_box()
         assert box and box["height"] > 0 and box["width"] > 0, f"{spec.url_path}: an empty chart"
-    if spec.url_path in KEY_CONTENT:
-        KEY_CONTENT[spec.url_path](page, con_full)
+    if spec.stem in KEY_CONTENT:
+        KEY_CONTENT[spec.stem](page, con_full)
 
 
 def _fresh_server_cases() -> list[bs.PageSpec]:
     """A page whose url_path differs from its file name, and one whose url_path is its file name."""
     others = [p for p in PAGES if not p.default]
-    differ = [p for p in others if p.url_path != bs.Path(p.script).stem][:1]
-    same = [p for p in others if p.url_path == bs.Path(p.script).stem][:1]
+    differ = [p for p in others if p.url_path != p.stem][:1]
+    same = [p for p in others if p.url_path == p.stem][:1]
     return differ + same
 
 
@@ -146,7 +147,8 @@ LINK_INPUT = 'input[aria-label="Link to this view (copy and paste)"]'
 def test_permalink_reopens_the_chosen_view(session, browser):
     """Choose a view on the explorer, copy its link, open the link in a new session: the same view opens."""
     page = session.page
-    session.open("explore")
+    explore = bs.page_by_stem("explore", PAGES)
+    session.open(explore)
     page.locator('[data-testid="stRadio"] label', has_text="Tidy table").click()
     page.wait_for_function("sel => (document.querySelector(sel) || {}).value?.includes('view=table')", arg=LINK_INPUT)
     bs.wait_rendered(page)
@@ -155,7 +157,7 @@ def test_permalink_reopens_the_chosen_view(session, browser):
     context, log = bs.new_context(browser, session.server)
     try:
         other = context.new_page()
-        bs.open_page(other, session.server.page_url("explore") + link)
+        bs.open_page(other, session.server.page_url(explore) + link)
         bs.screenshot(other, "permalink-explore-table")
         assert other.get_by_role("radio", name="Tidy table").is_checked()
         assert other.locator('[data-testid="stDataFrame"]').count() >= 1, "the tidy table is not shown"
@@ -176,12 +178,12 @@ def test_ward_pair_in_the_url_shows_that_comparison(session, con_full):
     (a, name_a), (b, name_b) = [(r.area_code, r.area_name) for r in ward_list.itertuples()
                                 if r.area_code not in defaults][-2:]
     page = session.page
-    session.open("wards", f"vintage={config.WARD_VINTAGE_PLAN}&ward={a}&compare={b}")
+    session.open(bs.page_by_stem("wards", PAGES), f"vintage={config.WARD_VINTAGE_PLAN}&ward={a}&compare={b}")
     bs.screenshot(page, "wards-pair-from-url")
     assert not bs.exception_texts(page)
-    first = page.locator('[data-testid="stSelectbox"]', has_text="First ward").inner_text()
-    second = page.locator('[data-testid="stSelectbox"]', has_text="Second ward").inner_text()
-    assert name_a in first and name_b in second, (first, second)
+    first = page.get_by_role("combobox", name="First ward").input_value()
+    second = page.get_by_role("combobox", name="Second ward").input_value()
+    assert (first, second) == (name_a, name_b)
     text = _main_text(page)
     section = text[text.index("Compare two wards"):]
     assert name_a in section[:2000] and name_b in section[:2000], section[:600]
