@@ -105,15 +105,12 @@ def check_observations(df: pd.DataFrame, file: str, indicators: set[str], areas:
         idx = int(mask.to_numpy().nonzero()[0][0])
         raise InputError(file, message.format(value=df.iloc[idx][field]), row=idx + 1 + row_offset, field=field)
 
-    bad = ~df["indicator_id"].isin(indicators)
-    if bad.any():
-        fail(bad, "indicator_id", "unknown indicator '{value}'")
-    bad = ~df["area_code"].isin(areas)
-    if bad.any():
-        fail(bad, "area_code", "unknown area code '{value}'")
-    bad = ~df["status"].isin(STATUSES)
-    if bad.any():
-        fail(bad, "status", "status '{value}' is not one of published, c, x, z")
+    for field, allowed, message in (("indicator_id", indicators, "unknown indicator '{value}'"),
+                                    ("area_code", areas, "unknown area code '{value}'"),
+                                    ("status", STATUSES, "status '{value}' is not one of published, c, x, z")):
+        unknown = set(df[field].unique()) - set(allowed)  # check distinct values: fast on large frames
+        if unknown:
+            fail(df[field].isin(unknown), field, message)
     bad = (df["status"] == "published") & df["value"].isna()
     if bad.any():
         fail(bad, "value", "a published row needs a numeric value")
