@@ -16,6 +16,7 @@ BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvant
 VIEWS = ("table", "pivot", "chart")
 CHART_KINDS = ("line", "bar")
 MAX_LINE_SERIES = 6  # one colour, shape and dash each (theme.CATEGORICAL)
+MAX_INDICATORS = 6
 TIDY_COLUMNS = {
     "indicator_id": "Indicator id", "indicator": "Indicator", "area_code": "Area code", "area_name": "Area",
     "area_type": "Area type", "period": "Period", "year": "Year ending", "breakdown": "Breakdown",
@@ -48,12 +49,17 @@ def join_list(items: Iterable[str]) -> str:
 
 
 def parse_year(value: str | None, years: list[int]) -> int | None:
-    """A year from the URL if it is one of `years`, else None."""
+    """A year from the URL: one of `years`, or the nearest of them for a plausible year (1900-2100) that
+    the current indicators lack (e.g. after choosing another indicator); None when it is not a year."""
     try:
         year = int(str(value).strip())
     except (TypeError, ValueError):
         return None
-    return year if year in years else None
+    if year in years:
+        return year
+    if years and 1900 <= year <= 2100:
+        return min(years, key=lambda y: (abs(y - year), y))
+    return None
 
 
 AREA_TYPE_LABELS = {"country": "country", "region": "region", "la": "local authority", "ward": "ward", "lsoa": "LSOA"}
@@ -115,7 +121,8 @@ def line_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out[["series", "year", "period", "value", "status"]]
 
 
-def chart(df: pd.DataFrame, meta: dict, kind: str = "line", year: int | None = None) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
+def chart(df: pd.DataFrame, meta: dict, kind: str = "line",
+          year: int | None = None) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
     """(chart, caption, table behind it) for one indicator's selected rows.
 
     `line`: a trend per area (and group), gaps at missing years and series breaks, at most
@@ -127,7 +134,8 @@ def chart(df: pd.DataFrame, meta: dict, kind: str = "line", year: int | None = N
         shown = df[df["year"] == (year if year is not None else int(df["year"].max()))]
         several = shown["breakdown"].nunique() > 1
         bars = pd.DataFrame({
-            "area_name": [series_label(a, b, several_breakdowns=several) for a, b in zip(shown["area_name"], shown["breakdown"])],
+            "area_name": [series_label(a, b, several_breakdowns=several)
+                          for a, b in zip(shown["area_name"], shown["breakdown"])],
             "value": shown["value"].where(shown["status"].eq("published")).to_numpy(),
         })
         period = shown["period"].iloc[0] if len(shown) else str(year)
@@ -158,3 +166,9 @@ def definitions_sheet(defs: pd.DataFrame) -> pd.DataFrame:
             "series_notes": "Series notes", "source": "Source", "publisher": "Publisher", "licence": "Licence",
             "attribution": "Attribution", "url": "Source address"}
     return defs.reindex(columns=list(cols)).rename(columns=cols)
+
+
+def workbook_sheets(data: pd.DataFrame, defs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The explorer's XLSX: the tidy data, then each indicator's definition, source, licence and
+    attribution (the second sheet), then the pivot."""
+    return {"Data": tidy_table(data), "Definitions and sources": definitions_sheet(defs), "Pivot": pivot(data)}

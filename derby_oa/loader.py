@@ -26,7 +26,7 @@ from .queries import uploads as uq
 from .schema import OBS_COLUMNS, OBS_KEY
 from .upload_formats import (  # noqa: F401  (re-exported for the page and the command line)
     BREAKDOWNS, EES_MEASURES, FINGERTIPS_IDS, FORMAT_LABELS, KIND_EXAMPLE, MAX_BYTES, READERS, TEMPLATE_COLUMNS,
-    Problem, UploadRefused, _each, _in, detect_format, period_kind, read_rows)
+    Problem, UploadRefused, detect_format, member_of, period_kind, problems_where, read_rows)
 
 MAX_PROBLEMS_SHOWN = 200
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "data" / "upload_template.csv"
@@ -139,13 +139,14 @@ def _kinds(labels: pd.Series) -> pd.Series:
 
 def check_rows(obs: pd.DataFrame, ctx: dict, today: dt.date) -> list[Problem]:
     """Problems that need the database: codes, periods the indicator cannot have, ranges, duplicates."""
+    where = problems_where
     problems: list[Problem] = []
-    ind_ok = _in(obs["indicator_id"], ctx["indicators"])
-    problems += _each(~ind_ok & obs["indicator_id"].notna(), "indicator_id",
+    ind_ok = member_of(obs["indicator_id"], ctx["indicators"])
+    problems += where(~ind_ok & obs["indicator_id"].notna(), "indicator_id",
                       lambda i: f"unknown indicator '{obs.at[i, 'indicator_id']}'")
-    problems += _each(obs["area_code"].notna() & ~_in(obs["area_code"], ctx["areas"]), "area_code",
+    problems += where(obs["area_code"].notna() & ~member_of(obs["area_code"], ctx["areas"]), "area_code",
                       lambda i: f"unknown area code '{obs.at[i, 'area_code']}'")
-    problems += _each(obs["breakdown"].notna() & ~obs["breakdown"].isin(BREAKDOWNS), "breakdown",
+    problems += where(obs["breakdown"].notna() & ~obs["breakdown"].isin(BREAKDOWNS), "breakdown",
                       lambda i: f"breakdown '{obs.at[i, 'breakdown']}' is not one of {', '.join(BREAKDOWNS)}")
     rules = ctx["rules"]
     known = obs[ind_ok & obs["period"].notna() & obs["year"].notna()]
@@ -159,20 +160,22 @@ def check_rows(obs: pd.DataFrame, ctx: dict, today: dt.date) -> list[Problem]:
         published = known["status"].eq("published")
         not_collected = ~wrong_kind & ~future & published & pd.Series(
             [y in r["not_collected"] for y, r in zip(year, rule)], index=known.index)
-        problems += _each(wrong_kind, "period", lambda i: f"{known.at[i, 'indicator_id']} is published for "
-                          f"{' or '.join(KIND_EXAMPLE[k] for k in sorted(allowed[i]))}, not '{known.at[i, 'period']}'")
-        problems += _each(future, "period", lambda i: f"'{known.at[i, 'period']}' ends in {year[i]}, after the "
-                                                      f"current year ({today.year})")
-        problems += _each(not_collected, "period", lambda i: f"{known.at[i, 'indicator_id']} was not collected in "
-                                                             f"'{known.at[i, 'period']}': a value cannot be given (use x)")
+        ind, per = known["indicator_id"], known["period"]
+        problems += where(wrong_kind, "period", lambda i: f"{ind[i]} is published for "
+                          f"{' or '.join(KIND_EXAMPLE[k] for k in sorted(allowed[i]))}, not '{per[i]}'")
+        problems += where(future, "period",
+                          lambda i: f"'{per[i]}' ends in {year[i]}, after the current year ({today.year})")
+        problems += where(not_collected, "period",
+                          lambda i: f"{ind[i]} was not collected in '{per[i]}': a value cannot be given (use x)")
         lo = rule.map(lambda r: r["range"][0]).astype("float64")
         hi = rule.map(lambda r: r["range"][1]).astype("float64")
         v = known["value"].astype("float64")
         outside = v.notna() & ((lo.notna() & (v < lo)) | (hi.notna() & (v > hi)))
-        problems += _each(outside, "value", lambda i: f"{v[i]:g} is outside the range of {rule[i]['range'][2]}")
+        problems += where(outside, "value", lambda i: f"{v[i]:g} is outside the range of {rule[i]['range'][2]}")
         num, den = known["numerator"].astype("float64"), known["denominator"].astype("float64")
         over = rule.map(lambda r: r["unit"] == "%").astype(bool) & num.notna() & den.notna() & (num > den)
-        problems += _each(over, "numerator", lambda i: f"numerator {num[i]:g} is larger than the denominator {den[i]:g}")
+        problems += where(over, "numerator",
+                          lambda i: f"numerator {num[i]:g} is larger than the denominator {den[i]:g}")
     keyed = obs.dropna(subset=OBS_KEY)
     if len(keyed):
         first = keyed.groupby(OBS_KEY, sort=False)["row"].transform("min")
@@ -322,7 +325,8 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                 prev[col] = None
         prev.loc[prev["was_new"], ["previous_value", "previous_numerator", "previous_denominator",
                                    "previous_lower_ci", "previous_upper_ci"]] = np.nan
-        for col in ("previous_value", "previous_numerator", "previous_denominator", "previous_lower_ci", "previous_upper_ci"):
+        for col in ("previous_value", "previous_numerator", "previous_denominator", "previous_lower_ci",
+                    "previous_upper_ci"):
             prev[col] = pd.to_numeric(prev[col], errors="coerce").astype("float64")
         uq.record_previous(con, upload_id, prev)
         uq.replace_observations(con, rows.assign(source_id=source_id))

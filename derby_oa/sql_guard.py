@@ -171,8 +171,9 @@ def check_tree(sql: str, relations: set[str]) -> None:
         elif kind == "TABLE_FUNCTION":
             name = str((n.get("function") or {}).get("function_name", "")).lower()
             if name not in ALLOWED_TABLE_FUNCTIONS:
+                allowed = ", ".join(sorted(ALLOWED_TABLE_FUNCTIONS))
                 raise QueryRefused(f"The table function {name}() is not allowed here (files, network and "
-                                   f"SQL-in-a-string are off limits; allowed: {', '.join(sorted(ALLOWED_TABLE_FUNCTIONS))}).")
+                                   f"SQL-in-a-string are off limits; allowed: {allowed}).")
         elif n.get("class") == "FUNCTION" and "function_name" in n:
             name = str(n["function_name"]).lower()
             if name in FORBIDDEN_FUNCTIONS or FORBIDDEN_FUNCTION_PATTERN.search(name):
@@ -253,7 +254,8 @@ EXAMPLES = {
         "SELECT a.area_name, o.period, o.value\nFROM observations o\nJOIN areas a USING (area_code)\n"
         "WHERE o.indicator_id = 'ks2_rwm_expected' AND o.breakdown = 'all'\n"
         "  AND o.year = (SELECT year FROM latest)\n"
-        "  AND (o.area_code = 'E06000015' OR o.area_code IN (SELECT area_code FROM area_groups WHERE group_id = 'sn_2025'))\n"
+        "  AND (o.area_code = 'E06000015'\n"
+        "       OR o.area_code IN (SELECT area_code FROM area_groups WHERE group_id = 'sn_2025'))\n"
         "ORDER BY o.value DESC"),
     "FSM gap in GLD by year, Derby and England": (
         "SELECT area_code, period,\n"

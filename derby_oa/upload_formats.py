@@ -48,7 +48,8 @@ EES_LEVEL = {"national": "country_code", "regional": "region_code", "local autho
 EES_TOTALS = {"total", "all", "all pupils", "all children", "persons", "all persons"}
 _GENDER = {"boys": "boys", "girls": "girls", "male": "boys", "female": "girls"}
 _FSM = {"fsm": "fsm", "fsm eligible": "fsm", "eligible for fsm": "fsm", "known to be eligible for free school meals": "fsm",
-        "all other pupils": "non_fsm", "fsm not eligible": "non_fsm", "not eligible for fsm": "non_fsm",
+        "known to be eligible for fsm": "fsm", "all other pupils": "non_fsm", "fsm not eligible": "non_fsm",
+        "not eligible for fsm": "non_fsm", "not known to be eligible for fsm": "non_fsm",
         "not known to be eligible for free school meals": "non_fsm"}
 _DISADVANTAGE = {"disadvantaged": "disadvantaged", "not disadvantaged": "non_disadvantaged",
                  "disadvantaged all other": "non_disadvantaged", "all other pupils": "non_disadvantaged"}
@@ -219,12 +220,12 @@ def detect_format(header: list[str]) -> str:
 
 # ---- parsing helpers -----------------------------------------------------------------------------------
 
-def _in(values: pd.Series, allowed: set) -> pd.Series:
+def member_of(values: pd.Series, allowed: set) -> pd.Series:
     """Membership test (much faster than Series.isin on string arrays against a large set)."""
     return pd.Series([v in allowed for v in values], index=values.index, dtype=bool)
 
 
-def _each(mask: pd.Series, field_name: str, message) -> list[Problem]:
+def problems_where(mask: pd.Series, field_name: str, message) -> list[Problem]:
     """A Problem for each True row of `mask`; `message(row_label)` builds the text."""
     return [Problem(int(i), field_name, message(i)) for i in mask.index[mask.to_numpy(dtype=bool)]]
 
@@ -236,7 +237,7 @@ def parse_values(text: pd.Series, symbols: dict[str, str], field_name: str) -> t
     num = pd.to_numeric(t.str.replace(",", "", regex=False).where(sym.isna()), errors="coerce").astype("float64")
     bad = (num.isna() | ~np.isfinite(num.fillna(0))) & sym.isna()
     allowed = ", ".join(repr(k) for k in symbols if k) or "none"
-    problems = _each(bad, field_name, lambda i: f"'{t[i]}' is neither a number nor a DfE symbol ({allowed})"
+    problems = problems_where(bad, field_name, lambda i: f"'{t[i]}' is neither a number nor a DfE symbol ({allowed})"
                      if t[i] else "is empty: give a number or a DfE symbol (c, x, z)")
     status = sym.where(num.isna(), "published")
     return num.where(~bad), status.where(~bad), problems
@@ -248,9 +249,9 @@ def parse_optional_numbers(text: pd.Series, field_name: str) -> tuple[pd.Series,
     missing = t.eq("") | t.str.lower().isin(EES_SYMBOLS) | t.str.upper().eq("NA")
     num = pd.to_numeric(t.str.replace(",", "", regex=False).where(~missing), errors="coerce").astype("float64")
     bad = num.isna() & ~missing
-    problems = _each(bad, field_name, lambda i: f"'{t[i]}' is not a number")
+    problems = problems_where(bad, field_name, lambda i: f"'{t[i]}' is not a number")
     neg = num < 0
-    problems += _each(neg, field_name, lambda i: f"{num[i]:g} is negative: a count cannot be")
+    problems += problems_where(neg, field_name, lambda i: f"{num[i]:g} is negative: a count cannot be")
     return num.where(~bad & ~neg), problems
 
 
@@ -336,11 +337,11 @@ def _ees_areas(df: pd.DataFrame, ctx: dict) -> tuple[pd.Series, pd.Series, list[
         field_of[rows] = col
         if lvl == "local authority" and "old_la_code" in df:
             old = df.loc[rows, "old_la_code"].str.strip().map(by_number)
-            c = c.where(_in(c, known), old.fillna(c))
+            c = c.where(member_of(c, known), old.fillna(c))
             if col not in df:
                 field_of[rows] = "old_la_code"
         code[rows] = c
-    bad = supported & ~_in(code, known)
+    bad = supported & ~member_of(code, known)
     problems = [Problem(int(i), field_of[i], f"unknown area code '{code[i] or ''}' "
                         f"({df.at[i, 'geographic_level'].strip()} row)") for i in bad.index[bad.to_numpy()]]
     return code, supported, problems, notes
@@ -416,7 +417,7 @@ def read_ees(df: pd.DataFrame, opts: dict, ctx: dict) -> Parsed:
     kept = set(df.index)
     problems = [q for q in problems if q.row in kept]
     ident = df["time_identifier"].str.strip().str.lower().map(EES_TIME)
-    problems += _each(ident.isna(), "time_identifier",
+    problems += problems_where(ident.isna(), "time_identifier",
                       lambda i: f"time_identifier '{df.at[i, 'time_identifier'].strip()}' is not supported "
                                 f"(use Academic year, Financial year, Calendar year or Tax year)")
     tp = df["time_period"].str.strip()
@@ -428,7 +429,8 @@ def read_ees(df: pd.DataFrame, opts: dict, ctx: dict) -> Parsed:
     label[six & ident.eq("financial")] = end[six & ident.eq("financial")].map(lambda y: periods.financial(int(y)))
     label[four] = tp[four]
     bad = label.isna() & ident.notna()
-    problems += _each(bad, "time_period", lambda i: f"time_period '{tp[i]}' does not fit {df.at[i, 'time_identifier'].strip()} "
+    problems += problems_where(bad, "time_period", lambda i: f"time_period '{tp[i]}' does not fit "
+                                                    f"{df.at[i, 'time_identifier'].strip()} "
                                                     f"(expected like 201819, or 2019 for a calendar year)")
     year = label.map(lambda s: periods.end_year(s) if isinstance(s, str) else None).astype("Int64")
     value, status, p = parse_values(df[measure], EES_SYMBOLS, measure)
@@ -450,9 +452,9 @@ def _fingertips_areas(codes: pd.Series, names: pd.Series | None, ctx: dict) -> t
     known = ctx["areas"]
     code = codes.str.strip().str.upper()
     alias = code.map(ft.GSS_ALIASES)
-    code = code.where(_in(code, known) | ~_in(alias, known), alias)
+    code = code.where(member_of(code, known) | ~member_of(alias, known), alias)
     scope = code.str[:3].map(FINGERTIPS_OUT_OF_SCOPE)
-    skip = ~_in(code, known) & scope.notna()
+    skip = ~member_of(code, known) & scope.notna()
     notes = []
     if skip.any():
         counts = scope[skip].value_counts()
@@ -485,7 +487,7 @@ def _map_fingertips_indicator(keys: pd.Series, names: pd.Series | None, opts: di
     if names is not None:
         by_name = names.str.strip().str.lower().map(FINGERTIPS_NAMES)
         mapped = mapped.where(mapped.notna(), by_name)
-    problems = _each(mapped.isna(), field_name,
+    problems = problems_where(mapped.isna(), field_name,
                      lambda i: f"unknown indicator '{k[i]}': choose which dashboard indicator this file holds")
     ind = mapped.map(lambda m: m[0] if isinstance(m, tuple) else None)
     bd = mapped.map(lambda m: m[1] if isinstance(m, tuple) else None)

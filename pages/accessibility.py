@@ -66,3 +66,5 @@ the framework's own menu and header are reported and listed above.
 
 st.header("Preparation of this accessibility statement")
 st.markdown("This statement was prepared in November 2026. It is reviewed whenever the automated checks change.")
+
+widgets.copy_link()

@@ -26,9 +26,14 @@ st.header("Last build")
 st.dataframe(queries.build_log(con), hide_index=True, width="stretch")
 
 st.header("Indicator definitions")
-theme = st.selectbox("Theme", ["all", "early_years", "schools", "horizons", "wellbeing", "context"], key="ds-theme")
+themes = ["all", "early_years", "schools", "horizons", "wellbeing", "context"]
+theme = widgets.qp_choice("theme", themes, "all")
+theme = st.selectbox("Theme", themes, index=themes.index(theme), key="ds-theme")
 ind = queries.indicators(con, None if theme == "all" else theme)
-curated = st.toggle("Show only the dashboard's curated indicators (hide other LAIT measures)", value=True)
+curated = widgets.qp_choice("scope", ["curated", "all"], "curated") == "curated"
+curated = st.toggle("Show only the dashboard's curated indicators (hide other LAIT measures)", value=curated,
+                    key="ds-curated")
+widgets.qp_set(theme=theme, scope="curated" if curated else "all")
 if curated:
     ind = ind[~ind["indicator_id"].str.startswith("lait_")]
 st.dataframe(ind[["indicator_id", "title", "theme", "unit", "polarity", "definition", "series_notes", "source_id"]],
@@ -43,3 +48,5 @@ st.dataframe(queries.plan_figures(con)[["figure_id", "indicator_id", "area_name"
                                         "plan_section", "plan_quote", "note"]], hide_index=True, width="stretch")
 with st.expander("Programme activity figures in the plan"):
     st.dataframe(queries.plan_activity(con), hide_index=True, width="stretch")
+
+widgets.copy_link()

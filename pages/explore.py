@@ -2,6 +2,8 @@
 
 Every choice lives in the URL (`q`, `ind`, `area`, `group`, `bd`, `from`, `to`, `view`, `chart`).
 """
+import functools
+
 import streamlit as st
 
 from derby_oa import config, explore, exports, queries
@@ -18,7 +20,8 @@ qp = st.query_params
 
 
 def notice(name: str, rejected: list[str], fallback: str) -> None:
-    st.info(f"The link asked for {name} = '{', '.join(rejected)}', which is not available here; {fallback}.")
+    st.info(f"The link asked for {name} = '{widgets.md_escape(', '.join(rejected))}', which is not available "
+            f"here; {fallback}.")
 
 
 # Indicators: searchable by title and definition.
@@ -33,10 +36,14 @@ if rejected:
     notice("indicators", rejected, "those are left out" if chosen else "showing the default indicator")
 if not chosen:
     chosen = default_ind
+if len(chosen) > explore.MAX_INDICATORS:
+    notice("indicators", chosen[explore.MAX_INDICATORS:], f"the explorer shows up to {explore.MAX_INDICATORS} at once")
+    chosen = chosen[:explore.MAX_INDICATORS]
 options = list(dict.fromkeys(chosen + found["indicator_id"].tolist()))
 if search.strip():
-    st.caption(f"{len(found):,} indicators match '{search.strip()}'.")
-indicators = st.multiselect("Indicators (up to 6)", options, default=chosen, max_selections=6, key="ex-ind",
+    st.caption(f"{len(found):,} indicators match '{widgets.md_escape(search.strip())}'.")
+indicators = st.multiselect(f"Indicators (up to {explore.MAX_INDICATORS})", options, default=chosen,
+                            max_selections=explore.MAX_INDICATORS, key="ex-ind",
                             format_func=lambda i: f"{titles.get(i, i)} [{i}]")
 
 # Areas: single areas and named groups.
@@ -60,8 +67,9 @@ codes = list(dict.fromkeys(areas + [c for g in groups for c in xq.group_codes(co
 # Pupil groups and years.
 bd_options = xq.breakdowns(con, indicators) or ["all"]
 breakdowns, rejected = explore.parse_list(qp.get("bd"), bd_options)
-if rejected:
-    notice("pupil groups", rejected, "those are left out" if breakdowns else "showing all pupils")
+unknown = [b for b in rejected if b not in explore.BREAKDOWN_LABELS]  # known groups these indicators lack: quietly
+if unknown:
+    notice("pupil groups", unknown, "those are left out" if breakdowns else "showing all pupils")
 if not breakdowns:
     breakdowns = ["all"] if "all" in bd_options else bd_options[:1]
 breakdowns = st.multiselect("Pupil groups (breakdowns)", bd_options, default=breakdowns, key="ex-bd",
@@ -119,14 +127,12 @@ else:
     st.caption(f"{len(data):,} rows. Missing values show the DfE symbol: c suppressed, x not available, "
                f"z not applicable.")
     defs = xq.definitions(con, data[["indicator_id", "source_id"]])
-    d1, d2 = st.columns(2)
-    d1.download_button("Download CSV (tidy)", exports.to_csv_bytes(explore.tidy_table(data)), "derby-oa-explorer.csv",
+    tidy, sheets = explore.tidy_table(data), explore.workbook_sheets(data, defs)
+    d1, d2 = st.columns(2)  # files are made when a button is pressed (deferred), not on every rerun
+    d1.download_button("Download CSV (tidy)", functools.partial(exports.to_csv_bytes, tidy), "derby-oa-explorer.csv",
                        "text/csv", key="ex-csv")
     d2.download_button("Download XLSX (data, definitions and sources, pivot)",
-                       exports.to_xlsx_bytes({"Data": explore.tidy_table(data),
-                                              "Definitions and sources": explore.definitions_sheet(defs),
-                                              "Pivot": explore.pivot(data)}),
-                       "derby-oa-explorer.xlsx",
+                       functools.partial(exports.to_xlsx_bytes, sheets), "derby-oa-explorer.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ex-xlsx")
     with st.expander("Definitions, sources and licences"):
         st.dataframe(explore.definitions_sheet(defs), hide_index=True, width="stretch")

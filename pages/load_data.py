@@ -1,7 +1,7 @@
 """Load new data: check a file row by row, see what would change, commit atomically, undo the last upload.
 
-URL state: `view` (load or history), and for EES and Fingertips files `ind` (indicator), `col` (EES value
-column) and `bd` (pupil group).
+URL state: `view` (load or history), and for EES and Fingertips files `ind` (indicator), `col`, `num` and `den`
+(EES value, numerator and denominator columns) and `bd` (pupil group).
 """
 import streamlit as st
 
@@ -14,7 +14,7 @@ widgets.presentation_mode()
 con = get_con()
 st.title("Load new data")
 if message := st.session_state.pop("load-message", None):
-    st.success(message)
+    st.success(widgets.md_escape(message))
 st.markdown(
     "Load a **DfE Explore Education Statistics** tidy CSV, a **Fingertips** CSV export, or the dashboard's own "
     "**tidy template**. The file is checked row by row first; nothing is written until you commit, and the "
@@ -38,18 +38,24 @@ breakdown_options = list(loader.BREAKDOWNS)
 ind = widgets.qp_choice("ind", [""] + list(titles), "", {"": "the indicator named in the file"})
 bd = widgets.qp_choice("bd", [""] + breakdown_options, "", {"": "the group named in the file"})
 col = st.query_params.get("col", "")
+num = st.query_params.get("num", "")
+den = st.query_params.get("den", "")
 
 if view == "load":
-    with st.expander("Options for EES and Fingertips files", expanded=bool(ind or bd or col)):
+    with st.expander("Options for EES and Fingertips files", expanded=bool(ind or bd or col or num or den)):
         ind = st.selectbox("Indicator the file holds (leave empty to use the one named in the file)",
                            [""] + list(titles), index=([""] + list(titles)).index(ind), key="load-ind",
                            format_func=lambda i: titles.get(i, "(named in the file)") if i else "(named in the file)")
         col = st.text_input("EES: value column (e.g. gld_percent)", value=col, key="load-col").strip()
+        c1, c2 = st.columns(2)
+        num = c1.text_input("EES: numerator column (optional)", value=num, key="load-num").strip()
+        den = c2.text_input("EES: denominator column (optional)", value=den, key="load-den").strip()
         bd = st.selectbox("Fingertips: pupil group (leave empty for the file's own)", [""] + breakdown_options,
                           index=([""] + breakdown_options).index(bd), key="load-bd",
                           format_func=lambda b: b or "(as in the file)")
-    widgets.qp_set(view=view, ind=ind or None, col=col or None, bd=bd or None)
-    upload = st.file_uploader("File to check", type=["csv", "xlsx"], key="load-file")
+    widgets.qp_set(view=view, ind=ind or None, col=col or None, num=num or None, den=den or None, bd=bd or None)
+    upload = st.file_uploader("File to check", type=["csv", "xlsx"], key="load-file",
+                              max_upload_size=loader.MAX_BYTES // 1024 // 1024)
     officer = st.text_input("Your name (recorded as 'Local upload by ...')", key="load-officer")
     licence = st.text_input("Licence of the data", value=loader.DEFAULT_LICENCE, key="load-licence")
     attribution = st.text_area("Attribution to show with the data", value=loader.DEFAULT_ATTRIBUTION,
@@ -57,14 +63,15 @@ if view == "load":
     if upload is not None:
         try:
             report = loader.validate(con, upload.name, upload.getvalue(), indicator_id=ind or None,
-                                     value_column=col or None, breakdown=bd or None)
+                                     value_column=col or None, numerator_column=num or None,
+                                     denominator_column=den or None, breakdown=bd or None)
         except loader.UploadRefused as exc:
-            st.error(f"Refused: {exc}")
+            st.error(f"Refused: {widgets.md_escape(exc)}")
             report = None
         if report is not None:
-            (st.success if report.ok else st.warning)(report.summary())
+            (st.success if report.ok else st.warning)(widgets.md_escape(report.summary()))
             for note in report.notes:
-                st.caption(f"Note: {note}")
+                st.caption(f"Note: {widgets.md_escape(note)}")
             if report.problems:
                 st.subheader(f"Problems ({len(report.problems):,})")
                 st.dataframe(report.problems_frame().head(loader.MAX_PROBLEMS_SHOWN), hide_index=True,
@@ -90,7 +97,7 @@ if view == "load":
                     result = loader.commit(report, config.db_path(), officer=officer, licence=licence,
                                            attribution=attribution, replace=replace)
                 except loader.CommitRefused as exc:
-                    st.error(f"Not loaded: {exc}")
+                    st.error(f"Not loaded: {widgets.md_escape(exc)}")
                 else:
                     connection.reset()
                     st.session_state["load-message"] = (
@@ -99,20 +106,20 @@ if view == "load":
                         f"(source '{result.source_id}'). Undo it under 'Upload history and undo'.")
                     st.rerun()
 else:
-    widgets.qp_set(view=view, ind=ind or None, col=col or None, bd=bd or None)
+    widgets.qp_set(view=view, ind=ind or None, col=col or None, num=num or None, den=den or None, bd=bd or None)
     history = upload_queries.uploads(con)
     if history.empty:
         st.info("No files have been uploaded yet.")
     else:
         st.dataframe(history, hide_index=True, width="stretch")
         last = upload_queries.last_active_upload(con)
-        if last is not None and st.button(f"Undo upload {last['upload_id']} ({last['file_name']})",
-                                          key="load-undo"):
+        label = f"Undo upload {last['upload_id']} ({widgets.md_escape(last['file_name'])})" if last else ""
+        if last is not None and st.button(label, key="load-undo"):
             con.close()
             try:
                 undone = loader.undo_last(config.db_path())
             except loader.CommitRefused as exc:
-                st.error(f"Not undone: {exc}")
+                st.error(f"Not undone: {widgets.md_escape(exc)}")
             else:
                 connection.reset()
                 st.session_state["load-message"] = (

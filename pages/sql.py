@@ -22,20 +22,23 @@ def use_example() -> None:
 
 st.selectbox("Worked examples", examples, index=None, placeholder="Choose an example to copy into the box",
              key="sql-example", on_change=use_example)
-query = st.text_area("Query", value=st.query_params.get("q", default_query), height=180, key="sql-q")
+if "sql-q" not in st.session_state:  # first run of the session: the link's query (or a worked example)
+    st.session_state["sql-q"] = st.query_params.get("q", default_query)
+query = st.text_area("Query", height=180, key="sql-q")
 widgets.qp_set(q=query.strip() or None)
 
 if query.strip():
     try:
         result = sql_guard.run(query, con)
     except sql_guard.QueryRefused as exc:
-        st.error(f"Not run: {exc.reason}")
+        st.error(f"Not run: {widgets.md_escape(exc.reason)}")
     else:
         st.caption(f"{len(result.frame):,} rows in {result.seconds:.2f} s.")
         st.dataframe(result.frame, hide_index=True, width="stretch")
         c1, c2 = st.columns(2)
         c1.download_button("Download CSV", exports.to_csv_bytes(result.frame), "query.csv", "text/csv", key="sql-csv")
-        c2.download_button("Download XLSX", exports.to_xlsx_bytes({"Query result": result.frame}), "query.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        c2.download_button("Download XLSX", exports.to_xlsx_bytes({"Query result": result.frame}), "query.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            key="sql-xlsx")
 
 with st.expander("Tables and columns"):

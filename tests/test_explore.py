@@ -21,7 +21,9 @@ def test_parse_list_keeps_valid_items_in_order():
 
 def test_parse_year():
     assert explore.parse_year("2019", [2018, 2019]) == 2019
-    assert explore.parse_year("2030", [2018, 2019]) is None
+    assert explore.parse_year("2030", [2018, 2019]) == 2019  # nearest held year
+    assert explore.parse_year("2016", [2018, 2019]) == 2018
+    assert explore.parse_year("1066", [2018, 2019]) is None
     assert explore.parse_year("soon", [2018]) is None
 
 

@@ -73,9 +73,8 @@ def test_xlsx_has_no_formula_in_any_sheet_and_numbers_stay_numbers():
 
 def test_explorer_workbook_carries_definitions_sources_licences_and_attribution(con_full):
     data = xq.observations(con_full, ["gld", "ks2_rwm_expected"], ["E06000015", "E92000001"], ["all"], 2016, 2019)
-    defs = explore.definitions_sheet(xq.definitions(con_full, data[["indicator_id", "source_id"]]))
-    book = exports.to_xlsx_bytes({"Data": explore.tidy_table(data), "Definitions and sources": defs,
-                                  "Pivot": explore.pivot(data)})
+    book = exports.to_xlsx_bytes(explore.workbook_sheets(data, xq.definitions(con_full, data[["indicator_id",
+                                                                                         "source_id"]])))
     wb = openpyxl.load_workbook(io.BytesIO(book))
     assert wb.sheetnames[:2] == ["Data", "Definitions and sources"]
     sheet = pd.DataFrame(wb["Definitions and sources"].values)

@@ -264,10 +264,13 @@ def test_commit_records_the_upload_and_undo_restores_exactly(db_copy):
         con.close()
     undone = loader.undo_last(db_copy)
     assert (undone.upload_id, undone.rows_removed, undone.rows_restored) == (1, 1, 1)
-    assert fingerprint(db_copy, ("observations", "sources")) == before
+    assert fingerprint(db_copy, ("observations",)) == {"observations": before["observations"]}
     con = db.connect(db_copy)
     try:
-        assert bool(upload_queries.uploads(con).iloc[0].undone)
+        audit = upload_queries.uploads(con).iloc[0]
+        assert bool(audit.undone) and audit.publisher == "Local upload by A. Officer"  # the audit keeps who
+        assert con.execute("SELECT count(*) FROM sources WHERE source_id NOT LIKE 'upload:%'").fetchone()[0] == \
+            before["sources"][0]
     finally:
         con.close()
     with pytest.raises(loader.CommitRefused, match="no upload to undo"):
@@ -441,7 +444,7 @@ def test_cli_dry_run_commit_and_undo(db_copy, tmp_path):
     assert "Loaded upload 1 (upload:1): 1 new rows, 0 changed values" in done.stdout
     undo = _cli(db_copy, "undo-upload")
     assert undo.returncode == 0 and "Undid upload 1" in undo.stdout
-    assert fingerprint(db_copy, ("observations", "sources")) == {k: before[k] for k in ("observations", "sources")}
+    assert fingerprint(db_copy, ("observations",)) == {"observations": before["observations"]}
 
 
 def test_cli_refuses_bad_files_with_exit_code_and_reason(db_copy, tmp_path):
@@ -454,3 +457,19 @@ def test_cli_refuses_bad_files_with_exit_code_and_reason(db_copy, tmp_path):
     empty.write_bytes(b"")
     out = _cli(db_copy, "load", str(empty))
     assert out.returncode == 1 and "refused: empty.csv is empty" in out.stderr
+
+
+def test_the_running_app_sees_a_commit_and_an_undo(db_copy):
+    """The app holds the database open; after the file is swapped it must read the new one, not the old."""
+    write(db_copy, "DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
+                   "AND area_code = 'E92000001' AND breakdown = 'girls'")
+    params = {"ind": "gld", "area": "E92000001", "bd": "girls", "view": "table", "from": "2019", "to": "2019"}
+    before = run_page(db_copy, "pages/explore.py", params)
+    assert "No data: nothing has been published or loaded for this selection." in [i.value for i in before.info]
+    loader.commit(check(db_copy, "upload_template.csv", loader.template_bytes()), db_copy)
+    after = run_page(db_copy, "pages/explore.py", params)
+    assert after.dataframe[0].value[["Value", "Source"]].to_dict("records") == [
+        {"Value": 78.4, "Source": "upload_template.csv"}]
+    loader.undo_last(db_copy)
+    undone = run_page(db_copy, "pages/explore.py", params)
+    assert "No data: nothing has been published or loaded for this selection." in [i.value for i in undone.info]

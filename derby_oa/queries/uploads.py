@@ -132,7 +132,9 @@ def insert_upload(con, record: dict) -> None:
 
 
 def undo_upload(con, upload_id: int) -> tuple[int, int]:
-    """Remove the rows an upload added, restore the rows it changed, mark it undone; (removed, restored)."""
+    """Remove the rows an upload added, restore the rows it changed, mark it undone; (removed, restored).
+
+    Its `sources` row is kept for the audit (who loaded it, under which licence)."""
     source_id = f"upload:{upload_id}"
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'upload_rows'").fetchall()}
@@ -152,6 +154,5 @@ def undo_upload(con, upload_id: int) -> tuple[int, int]:
                                  AND o.period = r.period AND o.breakdown = r.breakdown""",
                            [upload_id, source_id]).fetchone()[0]
     con.execute("UPDATE uploads SET undone = true WHERE upload_id = ?", [upload_id])
-    con.execute("""DELETE FROM sources WHERE source_id = ?
-                   AND NOT EXISTS (SELECT 1 FROM observations WHERE source_id = ?)""", [source_id, source_id])
+    # The upload's sources row stays: the audit keeps who loaded the file and under which licence.
     return int(removed), int(restored)

@@ -10,9 +10,18 @@ from .. import config, db
 _build_lock = threading.Lock()
 
 
+_open: dict = {}  # path -> the connection opened for its current file
+
+
 @st.cache_resource(show_spinner=False)
 def _connection(path: str, mtime: float):
-    return db.connect(path)
+    # DuckDB keeps one instance per file path in a process: while the connection to the replaced file is
+    # open, a new connect would return that old instance (old data). Close it first (its cursors go too).
+    old = _open.pop(path, None)
+    if old is not None:
+        old.close()
+    _open[path] = db.connect(path)
+    return _open[path]
 
 
 def get_con():

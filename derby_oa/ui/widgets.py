@@ -36,7 +36,7 @@ def qp_choice(name: str, options: list[str], default: str, labels: dict | None =
         return default
     if value in options:
         return value
-    st.info(f"The link asked for {name} = '{value}', which is not available here; showing "
+    st.info(f"The link asked for {name} = '{md_escape(value)}', which is not available here; showing "
             f"{(labels or {}).get(default, default)} instead.")
     return default
 
@@ -114,3 +114,10 @@ def source_note(sources: pd.DataFrame) -> None:
     """A short attribution line for the sources used on a page."""
     if len(sources):
         st.caption("Sources: " + "; ".join(f"{r.title} ({r.publisher}), {r.licence}" for r in sources.itertuples()))
+
+
+def md_escape(text) -> str:
+    """Text from a link or a file shown literally in Markdown: no links, images, HTML, emphasis or maths
+    can be smuggled in (intra-word underscores and hyphens are left alone: Markdown ignores them)."""
+    out = re.sub(r"([\\`*\[\]<>|~$])", r"\\\1", str(text))
+    return out.replace("://", ":\\/\\/").replace("www.", "www\\.")

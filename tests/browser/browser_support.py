@@ -43,21 +43,30 @@ SIDEBAR = '[data-testid="stSidebar"]'
 VEGA = '[data-testid="stVegaLiteChart"]'
 DECK = '[data-testid="stDeckGlJsonChart"]'
 
-# True once the script run has finished, no status widget shows and every chart and map has drawn.
+# True once the script run has finished, the main area has content, no status widget shows and every
+# chart and map has drawn, and all of this has held for STABLE_MS (a page may rerun itself once).
+# window.__stOkSince keeps when it first held (ms since navigation start, the browser's clock).
+STABLE_MS = 300
 _RENDERED_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
-  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
-  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
-  for (const el of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
-    if (!el.querySelector('svg.marks, canvas.marks')) return false;
-  }
-  for (const el of document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')) {
-    if (!el.querySelector('canvas')) return false;
-  }
-  return true;
-}"""
+  const now = performance.now();
+  const ok = (() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+    if (!document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')) return false;
+    if (document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]')) return false;
+    for (const el of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+      if (!el.querySelector('svg.marks, canvas.marks')) return false;
+    }
+    for (const el of document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')) {
+      if (!el.querySelector('canvas')) return false;
+    }
+    return true;
+  })();
+  if (!ok) { window.__stOkSince = null; return false; }
+  if (window.__stOkSince == null) window.__stOkSince = now;
+  return now - window.__stOkSince >= %d;
+}""" % STABLE_MS
 
 
 @dataclass(frozen=True)
@@ -302,15 +311,16 @@ class BrowserSession:
 def wait_rendered(page, timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
     """Wait until the script run is over and every chart and map on the page has drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(_RENDERED_JS, timeout=timeout_ms, polling=100)
+    page.evaluate("() => { window.__stOkSince = null; }")
+    page.wait_for_function(_RENDERED_JS, timeout=timeout_ms, polling=50)
 
 
 def open_page(page, url: str, timeout_ms: int = PAGE_TIMEOUT_MS) -> float:
-    """Navigate and wait until rendered; returns the seconds from navigation to a rendered page."""
-    t0 = time.perf_counter()
+    """Navigate and wait until rendered; returns the seconds from navigation start to a rendered page
+    (the moment the rendered state began, on the browser's clock)."""
     page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
     wait_rendered(page, timeout_ms)
-    return time.perf_counter() - t0
+    return page.evaluate("() => window.__stOkSince") / 1000
 
 
 def exception_texts(page) -> list[str]:

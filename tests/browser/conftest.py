@@ -1,9 +1,19 @@
 """Session fixtures for the real-browser tests: one app server on the full database, one chromium."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 import browser_support as bs
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_outputs():
+    """Screenshots and axe reports in test-output/ are those of this run only."""
+    for folder in (bs.SCREENSHOTS, bs.OUTPUT / "axe"):
+        shutil.rmtree(folder, ignore_errors=True)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,9 @@ import browser_support as bs  # noqa: E402
 _ARRIVED_JS = """([title, previous]) => {
   const active = document.querySelector('[data-testid="stSidebarNavLink"][aria-current="page"]');
   const h1 = document.querySelector('[data-testid="stMain"] h1');
-  if (!active || active.innerText.trim() !== title || !h1 || h1.innerText === previous) return false;
-  if (document.querySelector('[data-stale="true"]')) return false;
+  const arrived = active && active.innerText.trim() === title && h1 && h1.innerText !== previous
+    && !document.querySelector('[data-stale="true"]');
+  if (!arrived) { window.__stOkSince = null; return false; }
   return (%s)();
 }""" % bs._RENDERED_JS
 
