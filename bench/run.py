@@ -1,8 +1,9 @@
 """Performance benchmark: build, server time per page, browser time per page, queries, scale, memory.
 
 Usage (from the project root, with the data mirror configured as for a build):
-    python bench/run.py            # full run (about 15-20 minutes on 2 cores), writes docs/performance.md
+    python bench/run.py            # full run (about 25 minutes on 2 cores), writes docs/performance.md
     python bench/run.py --quick    # fewer repeats, for trying changes
+    python bench/run.py --report-only   # rewrite the report from the last results (bench/analysis.md edited)
 Prints the tables and writes docs/performance.md (and bench/output/results.json). Databases, the
 synthetic data and servers' logs stay under bench/output/ (git-ignored). Any target missed is
 explained with a profile in the report; hand-written analysis in bench/analysis.md is included.
@@ -428,6 +429,18 @@ def report(res: dict) -> str:
                             [c["synthetic"].get("median_ms", c["synthetic"].get("error")),
                              c["synthetic"].get("p95_ms", ""), c["synthetic"].get("rows", "")])]
                          for c in q["cases"]]), ""]
+    load_file = ROOT / "test-output" / "load.json"
+    if load_file.is_file():
+        ld = json.loads(load_file.read_text())
+        if "memory" in ld:
+            m, sm = ld["memory"], ld["summary"]
+            stamp = date.fromtimestamp(load_file.stat().st_mtime).isoformat()
+            lines += ["## Load (last run of tests/browser/test_load.py)", "",
+                      f"{len(ld['sessions'])} concurrent browser sessions clicking through every page on loopback "
+                      f"for {ld['wall_seconds']} s ({stamp}): {sm['visits']} page visits, {sm['failures']} failed; "
+                      f"time to a rendered page median {sm['median_s']} s, max {sm['max_s']} s. Server RSS "
+                      f"{m['rss_before_mb']} MB before (after one visit to every page), peak {m['rss_peak_mb']} MB, "
+                      f"{m['rss_after_mb']} MB after: growth {m['growth_mb']} MB.", ""]
     profiles = []
     if b and b.get("profile"):
         profiles.append(("Build (derby_oa functions, cumulative)", b["profile"]))
@@ -451,8 +464,14 @@ def main() -> None:
     ap.add_argument("--skip", nargs="*", default=[], choices=["build", "server", "queries", "browser"],
                     help="parts to skip (the build is reused from bench/output when skipped)")
     ap.add_argument("--doc", type=Path, default=DOC, help="where to write the report")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite the report from bench/output/results.json (e.g. after editing bench/analysis.md)")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        args.doc.write_text(report(json.loads((OUT / "results.json").read_text())) + "\n")
+        print(f"written: {args.doc}")
+        return
     import browser_support as bs
     import synthetic
     from derby_oa.db import connect

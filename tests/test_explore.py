@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import run_page
+from apptest_support import run_page
 from derby_oa import explore, queries
 from derby_oa.queries import explore as xq
 

@@ -16,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import run_page
+from apptest_support import run_page
 from derby_oa import db, loader
 from derby_oa.build import build
 from derby_oa.queries import uploads as upload_queries

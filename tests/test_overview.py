@@ -8,7 +8,7 @@ import types
 import pandas as pd
 import pytest
 
-from conftest import run_page
+from apptest_support import run_page
 
 PAGE = "pages/overview.py"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_page
+from apptest_support import run_page
 from derby_oa.ui import widgets
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from conftest import run_page
+from apptest_support import run_page
 from derby_oa import charts, comparisons, config
 
 PAGES = ["pages/early_years.py", "pages/schools.py", "pages/horizons.py", "pages/wellbeing.py"]

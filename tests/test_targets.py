@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from conftest import run_page
+from apptest_support import run_page
 from derby_oa import db, stats, target_charts, targets
 from derby_oa.errors import InputError
 from derby_oa.queries import target_data as target_queries

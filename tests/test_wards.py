@@ -9,7 +9,7 @@ import pyarrow.ipc as pa_ipc
 import pandas as pd
 import pytest
 import shapely
-from conftest import run_page
+from apptest_support import run_page
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
 from derby_oa import config, maps, stats, wards
