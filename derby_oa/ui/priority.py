@@ -177,15 +177,17 @@ def _choice(name: str, options: list[str], default: str, labels: dict, widget, l
     return value
 
 
-def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
-                  grouped: bool = True) -> pd.DataFrame:
-    """The trend chart with its caption, table and downloads; returns the frame it drew."""
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _trend_parts(key: tuple[str, float], meta_items: tuple, breakdown: str, neighbours: str, group_id: str,
+                 grouped: bool):
+    """Frame, chart, table and caption of one trend, built once per database file and choice."""
+    meta = dict(meta_items)
+    con = get_con()
     ind = meta["indicator_id"]
     frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours=neighbours)
     shown = frame[frame["value"].notna()] if len(frame) else frame
     if shown.empty:
-        st.info("No data: nothing has been published or loaded for this indicator and pupil group yet.")
-        return frame
+        return frame, None, None, None
     members = queries.group_members(con, group_id)
     context = members["area_name"].tolist() if neighbours == "each" else None
     chart = charts.trend_chart(frame, meta, context=context)
@@ -202,8 +204,33 @@ def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: st
                                       [c for c in comparators if c != comparisons.SN_AVERAGE] +
                                       (["Derby's statistical neighbours"] if n else []),
                                       neighbours, n, group_name, gaps)
-    widgets.chart_block(chart, trend_table(frame, meta), f"{ind}-{breakdown}-trend", caption, key=f"trend-{key}")
+    return frame, chart, trend_table(frame, meta), caption
+
+
+def _hashable(meta: dict) -> tuple:
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(meta.items()))
+
+
+def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
+                  grouped: bool = True) -> pd.DataFrame:
+    """The trend chart with its caption, table and downloads; returns the frame it drew."""
+    frame, chart, table, caption = _trend_parts(tiles_view.db_key(), _hashable(meta), breakdown, neighbours,
+                                                group_id, grouped)
+    if chart is None:
+        st.info("No data: nothing has been published or loaded for this indicator and pupil group yet.")
+        return frame
+    widgets.chart_block(chart, table, f"{meta['indicator_id']}-{breakdown}-trend", caption, key=f"trend-{key}")
     return frame
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _gap_parts(key: tuple[str, float], meta_items: tuple, group: str, reference: str):
+    """Gap frame and chart, built once per database file and choice."""
+    meta = dict(meta_items)
+    gaps = comparisons.gap_frame(get_con(), meta["indicator_id"], group, reference)
+    if gaps["value"].notna().sum() == 0:
+        return gaps, None
+    return gaps, charts.gap_chart(gaps[["series", "year", "period", "value"]], meta)
 
 
 def gap_section(con, meta: dict, key: str, page: str) -> None:
@@ -223,11 +250,10 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
                             "Measure the gap", f"{page}-gapref-{ind}", horizontal=True)
     else:
         reference = refs[0]
-    gaps = comparisons.gap_frame(con, ind, group, reference)
-    if gaps["value"].notna().sum() == 0:
+    gaps, chart = _gap_parts(tiles_view.db_key(), _hashable(meta), group, reference)
+    if chart is None:
         st.info("No year has both groups published, so the gap cannot be shown.")
         return
-    chart = charts.gap_chart(gaps[["series", "year", "period", "value"]], meta)
     d = int(meta.get("decimals", 1))
     latest = gaps[gaps["value"].notna()]["year"].max()
     at = gaps[gaps["year"] == latest].set_index("series")["value"]
