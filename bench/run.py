@@ -381,19 +381,23 @@ def report(res: dict) -> str:
                         f"<= {TARGETS['rss_mb']:g} MB", mark(br["rss_after_mb"], TARGETS["rss_mb"])])
     lines += [table(["measure", "result", "target", "status"], summary), ""]
 
+    def load_note(part: dict) -> list[str]:
+        return [f"Load average (1, 5, 15 min) at the end of this part: {part['load_avg']}.", ""] \
+            if part.get("load_avg") else []
+
     if b:
-        lines += ["## Database build", "",
+        lines += ["## Database build", "", *load_note(b),
                   table(["build", "seconds", "size MB", "sources skipped"],
                         [[k, b[k]["seconds"], b[k]["mb"], ", ".join(b[k]["skipped"]) or "none"]
                          for k in ("full", "default")]), ""]
     if s:
-        lines += ["## Server time per page (AppTest, warm caches)", "",
+        lines += ["## Server time per page (AppTest, warm caches)", "", *load_note(s),
                   f"Each page is run once to warm the caches, then {s['repeats']} more times in the same session.", "",
                   table(["page", "median ms", "p95 ms", "elements", "target"],
                         [[k, r.get("median_ms", r.get("error")), r.get("p95_ms", ""), r.get("elements", ""),
                           mark(r.get("median_ms"), TARGETS["page_median_ms"])] for k, r in s["pages"].items()]), ""]
     if br:
-        lines += ["## Browser time to a rendered page (chromium, loopback, warm server)", "",
+        lines += ["## Browser time to a rendered page (chromium, loopback, warm server)", "", *load_note(br),
                   f"Median of {br['repeats']} visits from navigation start (browser clock) until the script run has "
                   "finished and every chart and map has drawn. *New browser*: each visit in a new browser context, "
                   "so the frontend's scripts are fetched again (a first visit). *Cache warm*: visits in one "
@@ -413,7 +417,7 @@ def report(res: dict) -> str:
             lines += ["Errors seen while measuring: " + json.dumps(errs), ""]
     if q:
         syn = res.get("synthetic", {})
-        lines += ["## Query latency", "",
+        lines += ["## Query latency", "", *load_note(q),
                   f"Each query function of `derby_oa.queries` as the app calls it (SQL and conversion to a data "
                   f"frame), {q['repeats']} runs after 2 warm-up runs. *Real*: the full database (LAIT for every "
                   "local authority, IoD2019 for all 32,844 English LSOAs). *Synthetic*: a separate database of "
@@ -462,7 +466,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Derby OA dashboard performance benchmark")
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
     ap.add_argument("--skip", nargs="*", default=[], choices=["build", "server", "queries", "browser"],
-                    help="parts to skip (the build is reused from bench/output when skipped)")
+                    help="parts to skip: the build is reused from bench/output, and skipped parts keep their "
+                         "results from the previous run")
     ap.add_argument("--doc", type=Path, default=DOC, help="where to write the report")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite the report from bench/output/results.json (e.g. after editing bench/analysis.md)")
@@ -478,10 +483,16 @@ def main() -> None:
 
     pages = bs.app_pages()
     db = OUT / "full.duckdb"
-    res = {"date": date.today().isoformat(), "quick": args.quick, "versions": versions(),
-           "load_before": [round(x, 1) for x in os.getloadavg()]}
+    previous = OUT / "results.json"
+    res = json.loads(previous.read_text()) if args.skip and previous.is_file() else {}
+    res.update({"date": date.today().isoformat(), "quick": args.quick, "versions": versions(),
+                "load_before": [round(x, 1) for x in os.getloadavg()]})
+
+    def measured(part: str, result: dict) -> None:
+        res[part] = {**result, "load_avg": [round(x, 1) for x in os.getloadavg()]}
+
     if "build" not in args.skip or not db.is_file():
-        res["build"] = bench_build(db)
+        measured("build", bench_build(db))
     if "queries" not in args.skip:
         syn_db = OUT / "synthetic.duckdb"
         counts = synthetic.build(syn_db)
@@ -489,14 +500,14 @@ def main() -> None:
         print(f"synthetic: {counts}")
         real_con, syn_con = connect(db), connect(syn_db)
         import query_cases
-        res["queries"] = bench_queries(query_cases.cases(real_con, syn_con), real_con, syn_con,
-                                       repeats=10 if args.quick else 50)
+        measured("queries", bench_queries(query_cases.cases(real_con, syn_con), real_con, syn_con,
+                                          repeats=10 if args.quick else 50))
         real_con.close()
         syn_con.close()
     if "server" not in args.skip:
-        res["server"] = bench_server(db, pages, repeats=4 if args.quick else 15)
+        measured("server", bench_server(db, pages, repeats=4 if args.quick else 15))
     if "browser" not in args.skip:
-        res["browser"] = bench_browser(db, pages, repeats=2 if args.quick else 5)
+        measured("browser", bench_browser(db, pages, repeats=2 if args.quick else 5))
     res["load_after"] = [round(x, 1) for x in os.getloadavg()]
     (OUT / "results.json").write_text(json.dumps(res, indent=1, default=str))
     text = report(res)

@@ -15,6 +15,7 @@ from .errors import FetchError
 
 MANIFEST_NAME = "manifest.tsv"
 NETWORK_TIMEOUT_S = 10
+pooch.get_logger().setLevel("WARNING")  # the build prints its own one line per source
 
 
 @dataclass(frozen=True)
