@@ -74,11 +74,6 @@ OBS_COLUMNS = [
 OBS_KEY = ["indicator_id", "area_code", "period", "breakdown"]
 
 
-def empty_observations() -> pd.DataFrame:
-    """An empty observations frame with the canonical columns."""
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c in NUMERIC_OBS else "object") for c in OBS_COLUMNS})
-
-
 NUMERIC_OBS = ("value", "numerator", "denominator", "lower_ci", "upper_ci")
 
 

@@ -9,7 +9,7 @@ from .. import config
 __all__ = [
     "indicator", "indicators", "areas", "area_name", "group_members", "comparator_codes", "series",
     "values_for_period", "periods", "breakdowns", "sources", "plan_figures", "plan_activity",
-    "targets", "build_log", "table_counts", "has_published_data", "latest_period",
+    "targets", "build_log", "has_published_data", "latest_period",
 ]
 
 
@@ -127,12 +127,6 @@ def targets(con) -> pd.DataFrame:
 def build_log(con) -> pd.DataFrame:
     """One line per source from the last build."""
     return _df(con, "SELECT source, status, detail FROM build_log")
-
-
-def table_counts(con) -> dict[str, int]:
-    """Row counts of the main tables."""
-    names = ["areas", "area_groups", "indicators", "observations", "plan_figures", "targets", "boundaries"]
-    return {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
 
 
 def has_published_data(con) -> bool:
