@@ -346,9 +346,9 @@ def report(res: dict) -> str:
         "",
         f"Written by `python bench/run.py` on {res['date']} ({'quick run' if res['quick'] else 'full run'}). "
         f"Machine: {v['cpus']} CPUs ({v['machine']}), Python {v['python']}, Streamlit {v['streamlit']}, "
-        f"DuckDB {v['duckdb']}, {v['chromium']}. Load average (1, 5, 15 min) {res['load_before']} at the start "
-        f"and {res.get('load_after')} at the end: timings from a machine busy with other work are inflated. "
-        "Re-run the command to refresh this file.",
+        f"DuckDB {v['duckdb']}, {v['chromium']}. Each section gives the load average (1, 5, 15 min) when it "
+        "was measured: timings from a machine busy with other work are inflated. Re-run the command to refresh "
+        "this file.",
         "",
         "## Summary against the targets",
         "",
@@ -382,7 +382,7 @@ def report(res: dict) -> str:
     lines += [table(["measure", "result", "target", "status"], summary), ""]
 
     def load_note(part: dict) -> list[str]:
-        return [f"Load average (1, 5, 15 min) at the end of this part: {part['load_avg']}.", ""] \
+        return [f"Load average (1, 5, 15 min) recorded with this part: {part['load_avg']}.", ""] \
             if part.get("load_avg") else []
 
     if b:
