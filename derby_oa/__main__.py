@@ -19,14 +19,23 @@ def _build(args) -> int:
     return 0
 
 
-def _sql(args) -> int:
-    """Run one guarded read-only query; CSV to stdout, or the refusal on stderr with exit 1."""
-    from . import db, exports, sql_guard
+def _open_database():
+    """The read-only database, or None after saying on stderr that it has not been built."""
+    from . import db
 
     try:
-        con = db.connect()
+        return db.connect()
     except db.DatabaseMissing as exc:
         print(f"refused: {exc}", file=sys.stderr)
+        return None
+
+
+def _sql(args) -> int:
+    """Run one guarded read-only query; CSV to stdout, or the refusal on stderr with exit 1."""
+    from . import exports, sql_guard
+
+    con = _open_database()
+    if con is None:
         return 2
     try:
         result = sql_guard.run(args.query, con)
@@ -41,12 +50,10 @@ def _sql(args) -> int:
 
 def _load(args) -> int:
     """Validate a file (dry run: print the report); with --commit, write it atomically."""
-    from . import config, db, loader
+    from . import config, loader
 
-    try:
-        con = db.connect()
-    except db.DatabaseMissing as exc:
-        print(f"refused: {exc}", file=sys.stderr)
+    con = _open_database()
+    if con is None:
         return 2
     try:
         report = loader.validate_file(con, args.file, indicator_id=args.indicator, value_column=args.value_column,
