@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from . import theme
+from .series import all_breaks
 from .narrative import period_label
 
 FMT = {0: ",.0f", 1: ",.1f", 2: ",.2f", 3: ",.3f"}
@@ -72,7 +73,8 @@ def year_axis(labels: dict[int, str], title: str = "Period") -> alt.X:
 def gap_notes(meta: dict, years: list[int]) -> pd.DataFrame:
     """Bands for not-collected years and rules for series breaks within the years shown.
 
-    Columns: start, end (x extent; equal for a rule), label, kind ("not collected" | "series break").
+    Columns: start, end (x extent; equal for a rule), label, kind ("not collected" | "series break" |
+    "not comparable": a year that stands alone, e.g. KS4 teacher-assessed grades).
     """
     if not years:
         return pd.DataFrame(columns=["start", "end", "label", "kind"])
@@ -89,6 +91,8 @@ def gap_notes(meta: dict, years: list[int]) -> pd.DataFrame:
             run.append(y)
     rows += [{"start": b - 0.5, "end": b - 0.5, "label": "series break", "kind": "series break"}
              for b in meta.get("series_breaks", []) if lo < b <= hi]
+    rows += [{"start": y - 0.5, "end": y + 0.5, "label": "teacher-assessed: not comparable", "kind": "not comparable"}
+             for y in meta.get("not_comparable", []) if lo <= y <= hi]
     return pd.DataFrame(rows, columns=["start", "end", "label", "kind"])
 
 
@@ -114,7 +118,7 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
     One legend carries colour and point shape together, so no series is told apart by colour alone.
     """
     context = [c for c in (context or []) if c in set(df["series"])]
-    data = segment_series(df, meta.get("series_breaks", []))
+    data = segment_series(df, all_breaks(meta))
     data = data.assign(shown=data["value"].notna(), area=data["series"])
     if context:
         data.loc[data["series"].isin(context), "series"] = CONTEXT_LABEL
@@ -142,7 +146,7 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
     layers = []
     notes = gap_notes(meta, data["year"].dropna().astype(int).tolist())
     if len(notes):
-        bands = notes[notes["kind"] == "not collected"]
+        bands = notes[notes["kind"].isin(["not collected", "not comparable"])]
         rules = notes[notes["kind"] == "series break"]
         if len(bands):
             layers.append(alt.Chart(bands).mark_rect(color="#F3F2F1").encode(x=xq("start"), x2="end:Q"))

@@ -93,6 +93,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     unit, dec = meta.get("unit", ""), meta.get("decimals", 1)
     polarity = meta.get("polarity", "no_judgement")
     breaks, not_collected = list(meta.get("series_breaks", [])), list(meta.get("not_collected", []))
+    isolated = set(int(y) for y in meta.get("not_comparable", []))
     area, comp_label = _labels(target, area_name, comparator_name if kind in RELATIVE_KINDS else None)
     a = Assessment(target, NOT_ASSESSABLE, RULES[kind], "", meta=meta, area_label=area, comparator_label=comp_label)
     d = published(derby)
@@ -117,7 +118,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     by, bv = _int(target.get("baseline_year")), _num(target.get("baseline_value"))
     a.baseline_note = "the plan's baseline" if target.get("origin") == "plan" else "the officer's baseline"
     if by is None or bv is None:
-        cand = d[(d["year"] <= ty) & (d["year"].map(sidx) == sidx(ty))]
+        cand = d[(d["year"] <= ty) & (d["year"].map(sidx) == sidx(ty)) & ~d["year"].isin(isolated)]
         cand = cand if len(cand) else d
         first = cand.iloc[0]
         by, bv = int(first["year"]), float(first["value"])
@@ -182,7 +183,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     def judge(year: int) -> dict | None:
         """Whether the target is met in one year, with a sentence; None if that year cannot be judged."""
         row = drows.get(year)
-        if row is None:
+        if row is None or year in isolated:  # e.g. KS4 teacher-assessed grades: never used to judge
             return None
         value, per = float(row["value"]), row["period"]
         if kind == "exceed_comparator":
@@ -230,7 +231,8 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     judged = {int(y): j for y in d["year"] if (j := judge(int(y))) is not None}
     before = max((y for y in judged if by < y < ty), default=None)
     after = min((y for y in judged if y > ty), default=None)
-    why = "was not collected" if ty in not_collected else "has no comparable published value"
+    why = ("was awarded by centre- or teacher-assessed grades, not exams, so it is not comparable"
+           if ty in isolated else "was not collected" if ty in not_collected else "has no comparable published value")
     reason = ""
     years: list[int] = []
     if ty in judged:
@@ -279,7 +281,7 @@ def _projections(a: Assessment, d: pd.DataFrame, c: pd.DataFrame, kind: str, ty:
 
 def recent_run(d: pd.DataFrame, latest_year: int, meta: dict, sidx) -> pd.DataFrame:
     """Published years the trend is fitted to: the latest series, after the last not-collected pause."""
-    run = d[d["year"].map(sidx) == sidx(latest_year)]
+    run = d[(d["year"].map(sidx) == sidx(latest_year)) & ~d["year"].isin(meta.get("not_comparable", []))]
     pauses = [y for y in meta.get("not_collected", []) if y < latest_year and y not in set(d["year"])]
     if pauses:
         run = run[run["year"] > max(pauses)]

@@ -6,6 +6,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .. import formatting
+
 
 MET, ON_TRACK, OFF_TRACK, NOT_ASSESSABLE = "met", "on track", "off track", "not assessable"
 
@@ -119,18 +121,17 @@ def series_index(year: int, breaks: list[int]) -> int:
     return sum(1 for b in breaks if b <= year)
 
 def fmt_value(value, unit: str, decimals: int = 1, adapt: bool = True) -> str:
-    """A value with its unit for sentences: 66.4%, -0.17, 89,000.
+    """A value with its unit for sentences: 66.4%, −0.17, 89,000 (the app's one formatter).
 
-    With `adapt`, one more decimal is shown when the value has it (a plan figure such as 48.4 for a
-    measure published to whole numbers).
+    With `adapt`, a value is shown with the decimals it carries, up to one more than the indicator's
+    (a plan figure such as 48.4 for a measure published to whole numbers), and never padded beyond them.
     """
     if value is None or pd.isna(value):
         return "no data"
     d = int(decimals) if decimals is not None and not pd.isna(decimals) else 1
-    if adapt and abs(round(value, d) - value) > 1e-9:
-        d += 1
-    text = f"{value:,.{d}f}"
-    return text + "%" if unit == "%" else (text + " per 100,000" if unit == "per 100,000" else text)
+    if adapt:
+        d = formatting.decimals_of(value, d + 1)
+    return formatting.value(value, unit, d)
 
 def fmt_change(value, unit: str, decimals: int = 1) -> str:
     """A signed change a year: '+0.58 percentage points a year'."""

@@ -62,6 +62,8 @@ def trend_table(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     notes = {y: "not collected" for y in meta.get("not_collected", [])}
     for b in meta.get("series_breaks", []):
         notes[b] = (notes[b] + "; " if b in notes else "") + "new series starts (not comparable with earlier years)"
+    for y in meta.get("not_comparable", []):
+        notes[y] = (notes[y] + "; " if y in notes else "") + "teacher-assessed grades: not comparable with exam years"
     wide = wide.reset_index()
     wide.insert(0, "Period", wide["year"].map(lambda y: labels.get(int(y), str(y))))
     wide["Note"] = wide["year"].map(lambda y: notes.get(int(y), ""))
