@@ -184,18 +184,28 @@ def line_segments(spec: dict) -> list[list[int]]:
     """Years joined by each drawn line segment in a trend chart spec (`chart.to_dict()`); for checks."""
     datasets = spec.get("datasets", {})
     out = []
-    for layer in _layers(spec):
+    for layer, inherited in _layers_with_data(spec):
         mark = layer.get("mark")
         kind = mark.get("type") if isinstance(mark, dict) else mark
         if kind != "line":
             continue
-        data = layer.get("data") or spec.get("data") or {}
+        data = layer.get("data") or inherited or {}
         rows = data.get("values") or datasets.get(data.get("name"), [])
         by_seg: dict[str, list[int]] = {}
         for row in rows:
             by_seg.setdefault(row["segment"], []).append(int(row["year"]))
         out += [sorted(v) for v in by_seg.values()]
     return out
+
+
+def _layers_with_data(spec: dict, inherited: dict | None = None):
+    """Leaf layers with the data they inherit from the nearest parent that has some."""
+    here = spec.get("data") or inherited
+    for layer in spec.get("layer", []):
+        if "layer" in layer:
+            yield from _layers_with_data(layer, here)
+        else:
+            yield layer, here
 
 
 def _layers(spec: dict):
@@ -214,7 +224,10 @@ def gap_chart(df: pd.DataFrame, meta: dict, height: int = 260, title: str | None
     unit = "Gap (percentage points)" if meta.get("unit") == "%" else f"Gap ({meta.get('unit') or 'points'})"
     chart = trend_chart(df, {**meta, "unit": unit}, highlight=None, height=height)
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color=theme.DARK_GREY).encode(y="y:Q")
-    out = alt.layer(zero, *chart.layer).resolve_scale(color="shared", shape="shared").properties(
+    # The trend chart is kept whole: when its layers share one dataset Altair lifts it to the parent, so
+    # taking the layers out alone would leave them empty (a single-year gap drew nothing).
+    inner = alt.layer(*chart.layer, data=chart.data) if chart.data is not alt.Undefined else alt.layer(*chart.layer)
+    out = alt.layer(zero, inner).resolve_scale(color="shared", shape="shared").properties(
         height=height, width="container")
     return out.properties(title=title) if title else out
 

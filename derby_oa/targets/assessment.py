@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import stats
+from .. import formatting, stats
 from .common import (
-    BREAKDOWN_LABELS, MEASURABLE_KINDS, MET, NOT_ASSESSABLE, NO_OUTCOME, OFF_TRACK, ON_TRACK,
+    BREAKDOWN_LABELS, MEASURABLE_KINDS, MET, NOT_ASSESSABLE, NOT_MET, NO_OUTCOME, OFF_TRACK, ON_TRACK, UNTESTED,
     PROJECTION_YEARS, RECENT_POINTS, RELATIVE_KINDS, RULES, _by_year, _int, _num, _variance, direction,
     fmt_value, period_label, published, series_index,
 )
@@ -194,9 +194,14 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
             ci_text = _ci_text(ci, unit, dec)
             words = {stats.BETTER: "better than", stats.WORSE: "worse than",
                      stats.SIMILAR: "similar to"}.get(verdict, "not comparable with")
-            return {"year": year, "met": verdict == stats.BETTER,
-                    "text": f"{per}: {area} {fv(value)}{ci_text}, {words} {comp_label} {fv(crow['value'])}",
-                    "short": f"{per}: {fv(value)} vs {fv(crow['value'])} ({verdict})"}
+            untested = ci is None and verdict == stats.BETTER
+            cohort = f" (cohort {int(row['denominator']):,} from {row['cohort_from']})" \
+                if ci is not None and isinstance(row.get("cohort_from"), str) else ""
+            return {"year": year, "met": verdict == stats.BETTER, "tested": ci is not None,
+                    "text": f"{per}: {area} {fv(value)}{ci_text}{cohort}, {words} {comp_label} {fv(crow['value'])}"
+                            + (f" ({UNTESTED})" if untested else ""),
+                    "short": f"{per}: {fv(value)} vs {fv(crow['value'])} "
+                             f"({'met on the published figure, untested' if untested else verdict})"}
         if sidx(year) != sidx(by):
             return None
         if kind == "absolute":
@@ -204,7 +209,9 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
                                      reach=True)
             ci_text = _ci_text(ci, unit, dec)
             reached = "reached" if verdict == stats.BETTER else "not reached"
-            return {"year": year, "met": verdict == stats.BETTER,
+            if ci is None and verdict == stats.BETTER:
+                reached += f" ({UNTESTED})"
+            return {"year": year, "met": verdict == stats.BETTER, "tested": ci is not None,
                     "text": f"{per}: {area} {fv(value)}{ci_text} against the target {fv(a.line_value)}: {reached}",
                     "short": f"{per}: {fv(value)} vs target {fv(a.line_value)} ({reached})"}
         crow = crows.get(year)
@@ -218,20 +225,25 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
             met = gap0 - gap > need
         else:
             need = half
-            rule = f"a narrowing of at least {need:,.{max(int(dec), 1) + 1}f}, half the baseline gap, was needed"
+            g = max(int(dec), formatting.decimals_of(gap0, 3), formatting.decimals_of(gap, 3))
+            rule = f"a narrowing of at least {need:,.{g + 1}f}, half the baseline gap, was needed"
             met = gap0 - gap >= need - 1e-9
-        closed, g = gap0 - gap, max(int(dec), 1) + 1
+        # shown at the precision of the figures themselves (5.4 from the plan, 4 from LAIT), never padded
+        closed, g = gap0 - gap, max(int(dec), formatting.decimals_of(gap0, 3), formatting.decimals_of(gap, 3))
         moved = (f"narrowed by {closed:,.{g}f}" if closed > 0
                  else "unchanged" if closed == 0 else f"widened by {-closed:,.{g}f}")
-        return {"year": year, "met": met,
+        tested = rule.startswith("a narrowing of more than")
+        return {"year": year, "met": met, "tested": tested,
                 "text": f"{per}: gap {gap:,.{g}f} against {gap0:,.{g}f} at the baseline, {moved} ({rule}): "
-                        f"{'significantly closed' if met else 'not significantly closed'}",
+                        f"{'significantly closed' if met else 'not significantly closed'}"
+                        + ("" if tested or not met else " (on the published figures; significance cannot be "
+                                                         "tested without pupil counts)"),
                 "short": f"{per}: gap {gap:,.{g}f} vs {gap0:,.{g}f} at baseline ({moved.split(' by ')[0]})"}
 
     judged = {int(y): j for y in d["year"] if (j := judge(int(y))) is not None}
     before = max((y for y in judged if by < y < ty), default=None)
     after = min((y for y in judged if y > ty), default=None)
-    why = ("was awarded by centre- or teacher-assessed grades, not exams, so it is not comparable"
+    why = ("was awarded by centre- or teacher-assessed grades, not exams (not comparable with exam years)"
            if ty in isolated else "was not collected" if ty in not_collected else "has no comparable published value")
     reason = ""
     years: list[int] = []
@@ -252,8 +264,9 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
         a.judged_years = years
         a.judgements = [judged[y] for y in years]
         ok = all(j["met"] for j in a.judgements)
-        a.status = MET if ok else OFF_TRACK
-        verdict = "Met." if ok else ("Not met by the target date." if a.latest_year >= ty else "Not met.")
+        a.status = MET if ok else NOT_MET  # judged at or after the target year: the date has passed
+        untested = ok and not all(j.get("tested") for j in a.judgements)
+        verdict = (f"Met ({UNTESTED})." if untested else "Met.") if ok else "Not met by the target date."
         a.detail = f"{verdict} {reason} " + "; ".join(j["text"] for j in a.judgements) + "."
         return a
     if a.latest_year >= ty or (kind in ("close_gap", "absolute") and sidx(a.latest_year) != sidx(by)):

@@ -12,7 +12,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from .. import charts, comparisons, config, exports, headlines, narrative, queries
+from .. import charts, comparisons, config, exports, formatting, headlines, narrative, queries
 from ..headlines import BREAKDOWN_LABELS
 from ..queries import overview as overview_queries
 from . import tiles as tiles_view
@@ -24,8 +24,19 @@ GROUP_LABELS = {config.SN_GROUP_CURRENT: "May 2025 group (current)", config.SN_G
 ORDINAL_QUARTILES = {"A": "A (best quarter)", "B": "B", "C": "C", "D": "D (worst quarter)"}
 
 
-def _fmt(value, decimals: int) -> float:
-    return float("nan") if value is None or pd.isna(value) else round(float(value), int(decimals))
+def _fmt(value, decimals: int, status: str | None = None) -> str:
+    """A table cell through the app's one formatter: the published precision, DfE symbols when missing."""
+    return formatting.number(value, decimals, status)
+
+
+def _year_decimals(frame: pd.DataFrame, meta: dict) -> dict[int, int]:
+    """Per year, the decimals its values were published to (never padded beyond the source's own)."""
+    d = int(meta.get("decimals", 1))
+    out = {}
+    for year, grp in frame.groupby("year"):
+        src = grp["source_id"].dropna().mode() if "source_id" in grp else pd.Series(dtype=str)
+        out[int(year)] = formatting.shown_decimals(grp["value"], d, src.iat[0] if len(src) else None)
+    return out
 
 
 def group_words(breakdown: str) -> str:
@@ -53,12 +64,20 @@ def trend_table(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     wide = frame.pivot_table(index="year", columns="series", values="value", aggfunc="first", dropna=False)
     order = [s for s in charts.PREFERRED_ORDER if s in wide.columns] + \
             [s for s in wide.columns if s not in charts.PREFERRED_ORDER]
-    wide = wide[order].round(d + 1)
+    wide = wide[order]
     if {"lower", "upper"} <= set(frame.columns):
         sn = frame[frame["series"] == comparisons.SN_AVERAGE].set_index("year")
         if len(sn):
             wide[f"{comparisons.SN_AVERAGE.split(' (')[0]}: lowest"] = sn["lower"]
             wide[f"{comparisons.SN_AVERAGE.split(' (')[0]}: highest"] = sn["upper"]
+            if "n" in sn:
+                wide["Neighbours with a value"] = sn["n"].map(
+                    lambda n: "x" if pd.isna(n) else f"{int(n)} of {int(sn['of'].max())}")
+    dec = _year_decimals(frame[frame["series"] != comparisons.SN_AVERAGE], meta)
+    numeric = [c for c in wide.columns if c != "Neighbours with a value"]
+    for c in numeric:  # the average of published values is shown to one more decimal than they have
+        extra = 1 if c == comparisons.SN_AVERAGE else 0
+        wide[c] = [_fmt(v, dec.get(int(y), d) + extra) for y, v in zip(wide.index, wide[c])]
     notes = {y: "not collected" for y in meta.get("not_collected", [])}
     for b in meta.get("series_breaks", []):
         notes[b] = (notes[b] + "; " if b in notes else "") + "new series starts (not comparable with earlier years)"
@@ -90,14 +109,19 @@ def year_table(frame: pd.DataFrame, positions: pd.DataFrame, meta: dict) -> pd.D
             return "not ranked (no polarity)"
         return ORDINAL_QUARTILES[q] if isinstance(q, str) else "no data"
 
+    dec = _year_decimals(frame[frame["area_code"].isin([config.DERBY, config.ENGLAND])], meta) \
+        if "area_code" in frame else {}
+    status = frame[frame["area_code"] == config.DERBY].set_index("year")["status"].to_dict() \
+        if "status" in frame else {}
     rows = []
     for r in out.itertuples():
+        yd = dec.get(int(r.year), d)
         rows.append({
-            "Period": r.period, "Derby": _fmt(r.value, d), "England": _fmt(r.benchmark, d),
-            "Gap (Derby - England)": float("nan") if pd.isna(r.value) or r.benchmark is None or pd.isna(r.benchmark)
-            else round(round(r.value, d) - round(r.benchmark, d), d),
+            "Period": r.period, "Derby": _fmt(r.value, yd, status.get(r.year)), "England": _fmt(r.benchmark, yd),
+            "Gap (Derby - England)": "x" if pd.isna(r.value) or r.benchmark is None or pd.isna(r.benchmark)
+            else formatting.signed(round(r.value, yd) - round(r.benchmark, yd), None, yd),
             "Derby 95% interval": "" if r.lower is None or pd.isna(r.lower)
-            else f"{r.lower:.{d + 1}f} to {r.upper:.{d + 1}f}",
+            else f"{_fmt(r.lower, yd + 1)} to {_fmt(r.upper, yd + 1)}",
             "Compared with England": r.result, "How judged": r.basis,
             "Rank among statistical neighbours (1 = best)": rank_text(r.sn_rank, r.sn_of),
             "Quartile among local authorities (A = best)": quartile_text(r.quartile),
@@ -122,9 +146,11 @@ def glance_table(con, ids: list[str], group_id: str) -> pd.DataFrame:
         ranked = meta["polarity"] != "no_judgement"
         rec = tile.record()
         rows.append({
-            "Indicator": meta["title"], "Latest": tile.period, "Derby": rec["Derby"], "England": rec["England"],
-            "Unit": meta["unit"], "Gap": rec["Gap (Derby - England)"],
-            "Since": rec["Baseline period"], "Change": rec["Change since baseline"],
+            "Indicator": meta["title"], "Latest": tile.period, "Derby": _fmt(tile.derby, tile.decimals),
+            "England": _fmt(tile.england, tile.decimals), "Unit": meta["unit"],
+            "Gap": formatting.signed(tile.gap, None, tile.decimals) if tile.gap is not None else "x",
+            "Since": rec["Baseline period"] or "z",
+            "Change": formatting.signed(tile.since.change, None, tile.since.decimals) if tile.since else "z",
             "Direction of travel": rec["Direction of travel"], "Compared with England": tile.vs_england,
             "Rank among neighbours": (f"{int(p.sn_rank)} of {int(p.sn_of)}" if p is not None and pd.notna(p.sn_rank)
                                       else "no data") if ranked else "not ranked",
@@ -245,13 +271,15 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
     refs = [r for r in comparisons.GAP_REFERENCES.get(group, [reference]) if r in available]
     if group not in available or not refs:
         return
-    st.subheader(f"Gap: {group_words(group)} against other pupils")
     if len(refs) > 1:
-        labels = {r: f"against {group_words(r)}" for r in refs}
+        labels = {r: ("against other pupils (DfE disadvantage gap)" if r == "non_disadvantaged"
+                      else f"against {group_words(r)}") for r in refs}
         reference = _choice("gapref", refs, reference if reference in refs else refs[0], labels, st.radio,
                             "Measure the gap", f"{page}-gapref-{ind}", horizontal=True)
     else:
         reference = refs[0]
+    st.subheader("Gap: " + comparisons.GAP_LABELS.get((group, reference),
+                                                      f"{group_words(group)} against {group_words(reference)}"))
     gaps, chart = _gap_parts(tiles_view.db_key(), _hashable(meta), group, reference)
     if chart is None:
         st.info("No year has both groups published, so the gap cannot be shown.")
@@ -267,10 +295,17 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
                f"England's ({'percentage points' if meta['unit'] == '%' else meta['unit']}; below zero means "
                f"{g_lab} are behind). {sentence} "
                f"{narrative.gaps_note(meta, labels, sorted(int(y) for y in gaps['year'].unique()))}").strip()
+    mixed = gaps[gaps["mixed"].fillna(False).astype(bool)]
+    if len(mixed):
+        caption += (" In " + ", ".join(sorted(set(mixed["period"].astype(str)))) + " the two groups' figures come "
+                    "from different publications or are rounded differently (e.g. whole numbers against one "
+                    "decimal), so the gap carries both roundings.")
     g_col, r_col = BREAKDOWN_LABELS[group], BREAKDOWN_LABELS[reference]
-    table = gaps.assign(value=gaps["value"].round(d + 1)).rename(columns={
+    table = gaps.assign(value=gaps["value"].round(d + 1), mixed=gaps["mixed"].map(
+        lambda m: "different sources or rounding" if m else "")).rename(columns={
         "series": "Series", "period": "Period", "value": "Gap", "group_value": g_col, "reference_value": r_col})
-    widgets.chart_block(chart, table[["Series", "Period", g_col, r_col, "Gap"]], f"{ind}-{group}-{reference}-gap",
+    table = table.rename(columns={"mixed": "Note"})
+    widgets.chart_block(chart, table[["Series", "Period", g_col, r_col, "Gap", "Note"]], f"{ind}-{group}-{reference}-gap",
                         caption, key=f"gap-{key}")
 
 
