@@ -3,6 +3,8 @@
 No visit may fail or show an exception, no request may leave the machine, and the server's memory
 growth is measured and reported (test-output/load.json and the terminal). The run is bounded:
 DERBY_OA_LOAD_SECONDS (default 120) for starting visits, per-visit timeouts, a visit cap per session.
+Marked `soak`: left out of the default test run; the benchmark (bench/run.py) runs it, or
+`python -m pytest -m soak tests/browser/test_load.py`.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 import browser_support as bs
 
@@ -25,6 +29,7 @@ VISIT_TIMEOUT_MS = 240_000
 MB = 1024 * 1024
 
 
+@pytest.mark.soak
 def test_ten_sessions_click_through_pages(full_db, browser, capsys):
     pages = bs.app_pages()
     out = bs.OUTPUT / "load.json"
