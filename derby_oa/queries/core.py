@@ -9,7 +9,7 @@ from .. import config
 __all__ = [
     "indicator", "indicators", "areas", "area_name", "group_members", "comparator_codes", "series",
     "values_for_period", "periods", "breakdowns", "sources", "plan_figures", "plan_activity",
-    "targets", "build_log", "has_published_data", "latest_period",
+    "targets", "build_log", "has_published_data", "latest_period", "table_columns",
 ]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -51,6 +52,7 @@ def qp_set(**params) -> None:
 
 
 APP_RAN = "_derby_oa_app_ran"  # set by app.py before it routes to a page
+OVERVIEW_STEM = "overview"  # pages/overview.py, the default page, is served at /
 PAGE_PATH = "_derby_oa_page_path"  # the current page's URL path ("" for the overview), set by app.py
 LINK_KEY = "view-link"  # the container of "Link to this view" (CSS class st-key-view-link)
 
@@ -101,6 +103,19 @@ def chart_block(chart: alt.TopLevelMixin, table: pd.DataFrame, name: str, captio
                                key=f"svg-{key or base}")
 
 
+def current_page_path() -> str:
+    """The URL path of the page running now ("" for the overview at /)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None:  # the page Streamlit is running (also when it routed a page file directly)
+        info = ctx.pages_manager.get_pages().get(ctx.pages_manager.current_page_script_hash)
+        if info is not None and info.get("script_path"):
+            stem = Path(info["script_path"]).stem  # app.py serves each page at its file name
+            return "" if stem == OVERVIEW_STEM else stem
+    return st.session_state.get(PAGE_PATH, "")
+
+
 def view_link(params: dict | None = None) -> str:
     """The whole link to this view: the app's address, the page's path and its URL parameters.
 
@@ -110,7 +125,7 @@ def view_link(params: dict | None = None) -> str:
     from urllib.parse import quote, urlencode  # values such as SQL text need escaping to survive a paste
 
     qs = urlencode(params if params is not None else st.query_params.to_dict(), safe=",:/", quote_via=quote)
-    path = st.session_state.get(PAGE_PATH, "")
+    path = current_page_path()
     root = (st.context.url or "").rstrip("/")
     if path and root.endswith(f"/{path}"):  # st.context.url already names the page
         root = root[: -len(path) - 1]
