@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import config, fetch, store
+from . import config, fetch, history, store
 from .errors import FetchError, InputError
 from .ingest import Bundle, Context, plan, reference
 from .schema import DDL, OBS_KEY, check_observations, conform_observations
@@ -189,5 +189,6 @@ def build(target: Path | None = None, adapters=ADAPTERS) -> BuildReport:
     n = len(tables["observations"])
     report.add("database", "written", f"{n:,} observations, {len(tables['areas']):,} areas, "
                                       f"{len(tables['indicators']):,} indicators")
-    write_database(tables, target, report)
+    with history.recording(target, "build", report):  # what this build changed, kept beside the database
+        write_database(tables, target, report)
     return report

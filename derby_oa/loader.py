@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import history, store
 from .queries import uploads as uq
 from .schema import OBS_COLUMNS, OBS_KEY
 from .upload_formats import (  # noqa: F401  (re-exported for the page and the command line)
@@ -337,7 +337,8 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format})
         return CommitResult(upload_id, source_id, len(new), len(changed))
 
-    return store.atomic_update(change, path)
+    with history.recording(path, f"upload of {report.file_name}"):  # what the upload changed
+        return store.atomic_update(change, path)
 
 
 def undo_last(path: Path | None = None) -> UndoResult:
@@ -349,7 +350,8 @@ def undo_last(path: Path | None = None) -> UndoResult:
         removed, restored = uq.undo_upload(con, int(last["upload_id"]))
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
-    return store.atomic_update(change, path)
+    with history.recording(path, "undo of the last upload"):  # what the undo changed
+        return store.atomic_update(change, path)
 
 
 def template_bytes() -> bytes:
