@@ -337,7 +337,7 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format})
         return CommitResult(upload_id, source_id, len(new), len(changed))
 
-    return store.atomic_update(change, path)
+    return store.atomic_update(change, path, what=f"an upload commit ({report.file_name})")
 
 
 def undo_last(path: Path | None = None) -> UndoResult:
@@ -349,7 +349,7 @@ def undo_last(path: Path | None = None) -> UndoResult:
         removed, restored = uq.undo_upload(con, int(last["upload_id"]))
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
-    return store.atomic_update(change, path)
+    return store.atomic_update(change, path, what="an undo")
 
 
 def template_bytes() -> bytes:

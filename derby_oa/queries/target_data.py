@@ -105,7 +105,7 @@ def add_local_target(fields: dict, path: Path | None = None) -> dict:
                     [row[c] for c in cols])
         return row
 
-    return store.atomic_update(change, path)
+    return store.atomic_update(change, path, what="adding a local target")
 
 
 def delete_local_target(target_id: str, path: Path | None = None) -> None:
@@ -119,7 +119,7 @@ def delete_local_target(target_id: str, path: Path | None = None) -> None:
                              "removed or edited", field="target_id")
         con.execute("DELETE FROM targets WHERE target_id = ? AND origin = 'local'", [target_id])
 
-    store.atomic_update(change, path)
+    store.atomic_update(change, path, what="removing a local target")
 
 
 def target_sources(con) -> pd.DataFrame:
