@@ -59,7 +59,13 @@ def explain(exc: BaseException, db_path) -> str:
     damaged = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file",
                "checksum", "database file", "Serialization Error")
     if any(d in text for d in damaged) and type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
-        return (f"the database {db_path} is damaged ({_first_line(exc)}): rebuild it with "
-                f"`python -m derby_oa build` (officers' uploads are restored from their record) or restore it "
-                f"from a backup")
+        import re
+
+        from .config import uploads_record_path
+
+        detail = re.sub(re.escape(db_path.name) + r"\.\w+\.tmp", db_path.name, _first_line(exc))  # its working copy
+        record = uploads_record_path(db_path)
+        advice = (f"rebuild it with `python -m derby_oa build` (officers' uploads are restored from {record.name})"
+                  if record.is_file() else "restore it from a backup, or rebuild it with `python -m derby_oa build`")
+        return f"the database {db_path} is damaged ({detail}): {advice}"
     return f"{type(exc).__name__}: {_first_line(exc)} (set DERBY_OA_TRACEBACK=1 for the details)"
