@@ -7,6 +7,7 @@ tiles), ward and compare (ward codes). Invalid values give a short notice and th
 from __future__ import annotations
 
 import functools
+import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,7 +20,7 @@ from . import widgets
 ORANGE, PINK = "#F46A25", "#801650"  # outlines of the first and second ward on the maps
 MAP_STYLES = {"boundaries": "Ward boundaries", "hex": "Equal-size hex tiles (one per ward)"}
 CLICK_TARGETS = {"a": "first ward", "b": "second ward"}
-HEX_LAYOUT = config.GEO_DIR / "hex_layout.csv"
+HEX_LAYOUTS = {wards.PLAN: config.GEO_DIR / "hex_layout.csv", wards.CURRENT: config.GEO_DIR / "hex_layout_2023.csv"}
 BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
                     "non_disadvantaged": "Other pupils", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
 
@@ -157,9 +158,10 @@ def legend_html(legend: list, title: str, no_data_names: list[str]) -> str:
                      f"{', '.join(no_data_names)})" if no_data_names else "No data (none)")
         else:
             swatch = f"background: rgb({r},{g},{b}); border: 1px solid #505A5F;"
+        label = html.escape(label)
         items.append(f"<li style='list-style:none;margin:2px 0'><span aria-hidden='true' style='display:inline-block;"
                      f"width:22px;height:14px;vertical-align:middle;margin-right:6px;{swatch}'></span>{label}</li>")
-    return (f"<div role='group' aria-label='Map legend'><b>{title}</b><ul style='padding-left:0;margin:4px 0'>"
+    return (f"<div role='group' aria-label='Map legend'><b>{html.escape(title)}</b><ul style='padding-left:0;margin:4px 0'>"
             + "".join(items) + "</ul></div>")
 
 
@@ -182,15 +184,14 @@ def map_table(view: View) -> pd.DataFrame:
 
 def map_section(con, view: View) -> str | None:
     """Choropleth (or hex map) of the chosen indicator, its legend and its table. Returns the map style."""
-    hex_ok = view.vintage == wards.PLAN and HEX_LAYOUT.is_file()
+    hex_path = HEX_LAYOUTS[view.vintage]
+    hex_ok = hex_path.is_file()
     styles = [s for s, ok in (("boundaries", view.has_boundaries), ("hex", hex_ok)) if ok]
     if not view.has_boundaries:
         st.info("Ward boundaries are not available yet: they are loaded with the published data "
                 "(`python -m derby_oa build` with the data mirror or the network)."
                 + (" The hex map shows every ward as one equal-sized tile instead." if hex_ok else
-                   " There is no hex layout for the 18 May 2023 wards, so no map can be drawn here."))
-    elif view.vintage != wards.PLAN:
-        st.caption("The hex map covers the 17 plan-period wards only; the May 2023 wards are shown on their boundaries.")
+                   " There is no hex layout for these wards, so no map can be drawn here."))
     if not styles or view.indicator is None:
         return None
     style = styles[0]
@@ -209,10 +210,11 @@ def map_section(con, view: View) -> str | None:
     meta, values = view.meta, dict(zip(view.values["area_code"], view.values["value"]))
     title = f"{view.title}, {view.period}"
     short = f"{meta.get('short_title') or meta['title']}{view.title[len(meta['title']):]}, {view.period}"
-    kwargs = dict(title=short, source=_source_text(view), unit=meta["unit"] or "", decimals=int(meta["decimals"] or 0))
+    kwargs = dict(title=short, source=_source_text(view), unit=meta["unit"] or "", decimals=int(meta["decimals"] or 0),
+                  dark_low=maps.dark_is_low(meta))
     outlines = {view.ward_b: PINK, view.ward_a: ORANGE}
     if style == "hex":
-        layout = pd.read_csv(HEX_LAYOUT)
+        layout = pd.read_csv(hex_path)
         deck, legend = maps.hex_map(layout, values, **kwargs)
         deck.layers.append(maps.hex_outline_layer(layout, outlines))
         shown = layout["area_code"].tolist()
@@ -227,11 +229,11 @@ def map_section(con, view: View) -> str | None:
     st.pydeck_chart(deck, height=480, key=map_key, on_select=functools.partial(_on_pick, map_key, view.vintage),
                     selection_mode="single-object",
                     alt=f"Map of Derby's {len(shown)} wards coloured by {title}; the values are in the table below.")
-    st.markdown(legend_html(legend, title, no_data), unsafe_allow_html=True)
+    st.markdown(legend_html(legend, f"{title}. {maps.direction_note(meta)}", no_data), unsafe_allow_html=True)
     st.caption(f"Outlined: {names.get(view.ward_a, view.ward_a)} (orange, first ward) and "
-               f"{names.get(view.ward_b, view.ward_b)} (pink, second ward). Classes: 5 quantile groups of "
-               "the wards with data; hatched grey = no data (never zero). Hover for ward, value, rank and "
-               "source; click a ward to choose it.")
+               f"{names.get(view.ward_b, view.ward_b)} (pink, second ward). Classes: up to 5 groups of about "
+               "equal numbers of wards, never more than the distinct values and never overlapping; hatched "
+               "grey = no data (never zero). Hover for ward, value, rank and source; click a ward to choose it.")
     table = map_table(view)
     with st.expander("Table of the mapped values", expanded=not view.has_boundaries):
         st.dataframe(table, hide_index=True, width="stretch")
@@ -318,7 +320,8 @@ def drilldown_section(con, view: View) -> None:
                                             ward_vintage=view.vintage, height=420)
         st.pydeck_chart(deck, height=420, key=f"wards-lsoa-map-{view.vintage}",
                         alt=f"Map of the {n} LSOAs in {name} coloured by IMD 2019 decile; table below.")
-        st.markdown(legend_html(legend, "IMD 2019 decile (1 = most deprived 10% in England)", []),
+        st.markdown(legend_html(legend, "IMD 2019 decile (1 = most deprived 10% in England). Darker = worse "
+                                "(more deprived)", []),
                     unsafe_allow_html=True)
     else:
         st.caption("LSOA boundaries are not loaded, so the LSOAs are listed without a map.")
