@@ -21,8 +21,7 @@ ORANGE, PINK = "#F46A25", "#801650"  # outlines of the first and second ward on 
 MAP_STYLES = {"boundaries": "Ward boundaries", "hex": "Equal-size hex tiles (one per ward)"}
 CLICK_TARGETS = {"a": "first ward", "b": "second ward"}
 HEX_LAYOUTS = {wards.PLAN: config.GEO_DIR / "hex_layout.csv", wards.CURRENT: config.GEO_DIR / "hex_layout_2023.csv"}
-BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
-                    "non_disadvantaged": "Other pupils", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
+BREAKDOWN_LABELS = wards.BREAKDOWN_LABELS
 
 
 @dataclass
