@@ -204,15 +204,17 @@ def _deck(layers: list, view: dict, tooltip: dict) -> pdk.Deck:
                        map_provider=None, tooltip=tooltip)
 
 
-def _style_features(fc: dict, colour_of: Mapping[str, list[int] | None], ranks: Mapping[str, str]) -> list[str]:
-    """Add fill/line/rank properties in place; returns the codes with no data."""
+def _style_features(fc: dict, colour_of: Mapping[str, list[int] | None], ranks: Mapping[str, str],
+                    missing_labels: Mapping[str, str] | None = None) -> list[str]:
+    """Add fill/line/rank properties in place; returns the codes with no data (labelled "no data",
+    or `missing_labels[code]`, e.g. "c" for a suppressed figure)."""
     no_data = []
     for f in fc["features"]:
         p = f["properties"]
         fill = colour_of.get(p["area_code"])
         if fill is None or p["value"] is None:
             no_data.append(p["area_code"])
-            p["value_label"] = geometry.NO_DATA_LABEL
+            p["value_label"] = (missing_labels or {}).get(p["area_code"], geometry.NO_DATA_LABEL)
             p.update(fill=list(NO_DATA_RGBA), line=list(NO_DATA_OUTLINE_RGBA), line_w=2.5)
         else:
             p.update(fill=list(fill), line=list(OUTLINE_RGBA), line_w=1)
@@ -241,13 +243,14 @@ def _choropleth_layers(fc: dict, layer_id: str, no_data: list[str]) -> list[pdk.
 
 def ward_choropleth(boundaries: pd.DataFrame | Mapping, values: Mapping[str, float | None], *,
                     title: str, source: str, unit: str = "", decimals: int = 1,
-                    dark_low: bool = False, layer: str = "ward",
+                    dark_low: bool = False, missing_labels: Mapping[str, str] | None = None, layer: str = "ward",
                     vintage: str | None = None, layer_id: str = "ward-map",
                     rank_descending: bool = True, width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
     """Ward choropleth from boundary rows (or a FeatureCollection) and `values` by area code.
 
     Up to 5 classes (`class_bounds`) of the values shown; dark = high, or dark = low with
-    `dark_low` (pass `dark_is_low(meta)` so that dark always means worse). Returns (deck, legend).
+    `dark_low` (pass `dark_is_low(meta)` so that dark always means worse). A missing value reads
+    "no data", or `missing_labels[code]` (e.g. "c" for a suppressed figure). Returns (deck, legend).
     """
     if isinstance(boundaries, pd.DataFrame):
         fc = geometry.boundaries_to_geojson(boundaries, values, layer=layer, vintage=vintage, decimals=decimals)
@@ -262,7 +265,7 @@ def ward_choropleth(boundaries: pd.DataFrame | Mapping, values: Mapping[str, flo
         f["properties"]["value"] = v
         f["properties"]["value_label"] = format_value(v, decimals, unit)
     bounds, colours, colour_of = _classes(vals, decimals, dark_low)
-    no_data = _style_features(fc, colour_of, rank_labels(vals, rank_descending, "wards"))
+    no_data = _style_features(fc, colour_of, rank_labels(vals, rank_descending, "wards"), missing_labels)
     view = geometry.fit_view(geometry.bounds_of(fc), width, height)
     deck = _deck(_choropleth_layers(fc, layer_id, no_data), view, _tooltip(title, source))
     return deck, legend_entries(bounds, colours, decimals, unit)
@@ -327,7 +330,7 @@ def lsoa_decile_map(boundaries: pd.DataFrame | Mapping, deciles: Mapping[str, fl
 
 
 def hex_map(layout: pd.DataFrame, values: Mapping[str, float | None], *, title: str, source: str,
-            unit: str = "", decimals: int = 1, dark_low: bool = False,
+            unit: str = "", decimals: int = 1, dark_low: bool = False, missing_labels: Mapping[str, str] | None = None,
             layer_id: str = "ward-hex", size: float = geometry.HEX_SIZE, rank_descending: bool = True,
             width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
     """Equal-tile hex map of wards (layout columns area_code, area_name, col, row).
@@ -346,7 +349,8 @@ def hex_map(layout: pd.DataFrame, values: Mapping[str, float | None], *, title: 
         fill = colour_of[code]
         dark = fill is not None and sum(fill[:3]) < 400
         tiles.append({"area_code": code, "area_name": name, "polygon": ring, "value": v,
-                      "value_label": format_value(v, decimals, unit), "rank_label": ranks[code],
+                      "value_label": (missing_labels or {}).get(code, geometry.NO_DATA_LABEL) if v is None
+                      else format_value(v, decimals, unit), "rank_label": ranks[code],
                       "fill": list(NO_DATA_RGBA if fill is None else fill),
                       "line": list(NO_DATA_OUTLINE_RGBA if fill is None else [255, 255, 255, 255]),
                       "line_w": 3 if fill is None else 1.5})

@@ -99,7 +99,7 @@ def profile(latest: pd.DataFrame, reference: pd.DataFrame, ward_code: str) -> pd
         status = row.get("status")
         counts = meta.get("unit") != "count"  # a ward's count is not compared with Derby's or England's total
         rows.append({
-            "Indicator": m["label"], "Period": m["period"], "Value": wards.fmt(value, meta),
+            "Indicator": m["label"], "Period": m["period"], "Value": wards.fmt_status(value, status, meta),
             "Rank among wards": _rank_short(row.get("rank"), int(part["n_ranked"].iloc[0]) if len(part) else 0),
             "Better when": BETTER[maps.worse_end(meta)],
             "Derby": wards.fmt(ref.get((m["key"], config.DERBY)), meta) if counts else "",
@@ -117,7 +117,8 @@ def compare_all(latest: pd.DataFrame, reference: pd.DataFrame, code_a: str, code
     rank_b, n_ranked, ward_min, ward_max (over the wards with data). Derby and England are left out
     for counts (a ward's count is not comparable with a city's or country's).
     """
-    cols = ["key", "label", "period", "unit", "decimals", "polarity", "definition", "title", "a", "b", "derby",
+    cols = ["key", "label", "period", "unit", "decimals", "polarity", "definition", "title", "a", "b", "status_a",
+            "status_b", "derby",
             "england", "gap", "rank_a", "rank_b", "n_ranked", "ward_min", "ward_max"]
     if latest.empty:
         return pd.DataFrame(columns=cols)
@@ -134,7 +135,7 @@ def compare_all(latest: pd.DataFrame, reference: pd.DataFrame, code_a: str, code
         d = int(m.get("decimals") or 0)
         rows.append({**{k: m.get(k) for k in ("key", "label", "period", "unit", "decimals", "polarity", "definition",
                                               "title")},
-                     "a": a, "b": b,
+                     "a": a, "b": b, "status_a": part["status"].get(code_a), "status_b": part["status"].get(code_b),
                      "derby": None if counts else ref.get((m["key"], config.DERBY)),
                      "england": None if counts else ref.get((m["key"], config.ENGLAND)),
                      "gap": None if a is None or b is None else round(a - b, d),
@@ -153,8 +154,8 @@ def compare_all_table(cmp: pd.DataFrame, name_a: str, name_b: str) -> pd.DataFra
     for r in cmp.to_dict("records"):
         meta = {"unit": r["unit"], "decimals": r["decimals"]}
         counts = r["unit"] == "count"
-        rows.append({"Indicator": r["label"], "Period": r["period"], name_a: wards.fmt(r["a"], meta),
-                     name_b: wards.fmt(r["b"], meta),
+        rows.append({"Indicator": r["label"], "Period": r["period"], name_a: wards.fmt_status(r["a"], r["status_a"], meta),
+                     name_b: wards.fmt_status(r["b"], r["status_b"], meta),
                      f"Gap ({name_a} minus {name_b})": wards.fmt_difference(None if _missing(r["gap"]) else r["gap"], meta),
                      "Derby": "" if counts else wards.fmt(r["derby"], meta),
                      "England": "" if counts else wards.fmt(r["england"], meta),

@@ -90,6 +90,16 @@ def fmt(value, meta: Mapping) -> str:
                              meta.get("unit") or "")
 
 
+SYMBOLS = ("c", "x", "z")  # DfE symbols: suppressed, not available, not applicable
+
+
+def fmt_status(value, status, meta: Mapping) -> str:
+    """Like `fmt`, but a missing value with a DfE status reads as its symbol (`c`, `x`, `z`)."""
+    if _missing(value) and isinstance(status, str) and status in SYMBOLS:
+        return status
+    return fmt(value, meta)
+
+
 def difference_unit(meta: Mapping) -> str:
     """Words for a difference: "percentage points" for %, else the unit (or nothing)."""
     unit = meta.get("unit") or ""
@@ -110,15 +120,16 @@ def ranking(values: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     """Wards ranked by value (1 = highest; ties share the best rank), wards with no data last.
 
     `values`: area_code, area_name, value (+ status, source_title). Returns area_code, area_name,
-    value, rank (Int64, NA without data), label (formatted value or "no data"), status.
+    value, rank (Int64, NA without data), label (formatted value, a DfE symbol such as `c`, or
+    "no data" when there is no row), status.
     """
     df = values[["area_code", "area_name", "value"]].copy()
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
     df["rank"] = df["value"].rank(ascending=False, method="min").astype("Int64")
-    df["label"] = df["value"].map(lambda v: fmt(v, meta))
     status = values["status"] if "status" in values else pd.Series(None, index=values.index)
     df["status"] = status.where(status.notna(), "no row").astype(object).to_numpy()
     df.loc[df["value"].isna() & (df["status"] == "published"), "status"] = "x"
+    df["label"] = [fmt_status(v, st, meta) for v, st in zip(df["value"], df["status"])]
     return df.sort_values(["value", "area_name"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
 
@@ -256,7 +267,7 @@ def _figure(row: Mapping | None, code: str, name: str, meta: Mapping, derby: flo
     verdict, reason = _judge(row, england, meta) if judge else (stats.NOT_JUDGED, "")
     source = row.get("source_title")
     source = "" if _missing(source) else f"{source}" + (f" ({row['publisher']})" if not _missing(row.get("publisher")) else "")
-    return Figure(code, name, value, fmt(value, meta), rank,
+    return Figure(code, name, value, fmt_status(value, row.get("status"), meta), rank,
                   None if vs_d is None else round(vs_d, d), None if vs_e is None else round(vs_e, d),
                   verdict, reason, source)
 

@@ -12,7 +12,7 @@ from .. import config
 __all__ = [
     "ward_list", "ward_indicators", "ward_periods", "ward_breakdowns", "ward_values", "reference_values",
     "has_boundaries", "boundaries", "lsoas_of_ward", "ward_context", "plan_ward_figures", "source_labels",
-    "latest_ward_values", "latest_reference_values", "ward_history", "schools_in_ward",
+    "latest_ward_values", "latest_reference_values", "ward_history", "ward_period_counts", "schools_in_ward",
 ]
 
 # Context figures shown beside every ward comparison (IoD 2019 and mid-2015 population).
@@ -210,6 +210,13 @@ def ward_history(con, indicator_id: str, breakdown: str, area_codes: list[str]) 
         FROM observations o JOIN areas a USING (area_code)
         WHERE o.indicator_id = ? AND o.breakdown = ? AND list_contains(?, o.area_code)
         ORDER BY o.area_code, o.year, o.period""", [indicator_id, breakdown, list(area_codes)])
+
+
+def ward_period_counts(con, ward_code: str) -> pd.DataFrame:
+    """Periods with a value per indicator and breakdown for one ward: indicator_id, breakdown, n."""
+    return _df(con, """SELECT indicator_id, breakdown, count(*) AS n FROM observations
+                       WHERE area_code = ? AND value IS NOT NULL GROUP BY ALL ORDER BY indicator_id, breakdown""",
+               [ward_code])
 
 
 SCHOOL_COLUMNS = ["urn", "school_name", "phase", "pupils", "fsm_percent", "ward_code", "vintage"]
