@@ -286,9 +286,7 @@ def compute_tile(meta: dict, obs: pd.DataFrame, headline: Headline | None = None
     since = _compare(derby, england, y0, latest, meta, dec0, (plan_d, plan_e) if use_plan else None) \
         if y0 != latest else None
     published_baseline = _value(derby, baseline_year) if baseline_year in derby.index else None
-    differs = plan_d is not None and published_baseline is not None and \
-        round(published_baseline, formatting.decimals_of(plan_d)) != plan_d and \
-        round(plan_d, formatting.decimals_of(published_baseline)) != published_baseline
+    differs = plan_d is not None and published_baseline is not None and abs(published_baseline - plan_d) > 1e-9
     if since and since.baseline_source == "plan":
         note = "the plan's own figure" + (
             f"; published {narrative.format_value(since.published_from, unit, formatting.decimals_of(since.published_from, meta_dec))}"
@@ -301,8 +299,9 @@ def compute_tile(meta: dict, obs: pd.DataFrame, headline: Headline | None = None
 
     earlier = None
     if seg is not None and baseline_year < seg and baseline_year in derby.index:
+        # the plan-period story within the baseline's own series only (never into a year that stands alone)
         prev_start = _segment_start(baseline_year, breaks)
-        prev = derby[(derby.index < seg) & ((derby.index >= prev_start) if prev_start else True)]
+        prev = derby[[_segment_start(int(y), breaks) == prev_start for y in derby.index]]
         y_end = int(prev.index.max())
         if y_end > baseline_year:
             earlier = _compare(derby, england, baseline_year, y_end, meta,
@@ -349,7 +348,8 @@ def compute_tile(meta: dict, obs: pd.DataFrame, headline: Headline | None = None
     if earlier:
         sentence += " " + narrative.earlier_series_sentence(
             earlier.from_period, earlier.to_period, earlier.gap_from, earlier.gap_to, unit, earlier.decimals,
-            polarity, earlier.derby_from, earlier.derby_to, earlier.direction)
+            polarity, earlier.derby_from, earlier.derby_to, earlier.direction,
+            (year_dec.get(earlier.from_year, earlier.decimals), year_dec.get(earlier.to_year, earlier.decimals)))
         extra = narrative.earlier_series_short(earlier.from_period, earlier.to_period, earlier.gap_from,
                                                earlier.gap_to, unit, earlier.decimals, polarity)
         short_sentence += f" {extra}" if extra else ""
@@ -380,6 +380,27 @@ def compute_tiles(metas: dict[str, dict], obs: pd.DataFrame,
         out.append(compute_tile(metas[h.indicator_id], sub, h,
                                 plan_baseline=(h.indicator_id, h.breakdown) in (plan_targets or set())))
     return out
+
+
+def with_plan_figures(obs: pd.DataFrame, plan: pd.DataFrame, year: int = PLAN_BASELINE_YEAR) -> pd.DataFrame:
+    """`obs` plus the plan's own figures for `year` (from the plan_figures table) as plan_2017 rows.
+
+    The build keeps a published value in place of the plan's for the same year, so the plan's own baseline
+    figures (KS2 48.4 against LAIT's 48) are added back here for the tiles to use beside the published ones.
+    """
+    if plan is None or plan.empty or obs is None or obs.empty:
+        return obs
+    pairs = set(zip(obs["indicator_id"], obs["breakdown"])) if "indicator_id" in obs.columns else set()
+    p = plan[(plan["year"] == year) & plan["value"].notna()]
+    p = p[[(i, b or "all") in pairs for i, b in zip(p["indicator_id"], p["breakdown"])]]
+    if p.empty:
+        return obs
+    have = obs[obs["source_id"] == PLAN_SOURCE][["indicator_id", "breakdown", "area_code", "year"]]
+    rows = p.assign(breakdown=p["breakdown"].fillna("all"), source_id=PLAN_SOURCE, status="published")
+    rows = rows.merge(have.assign(_have=True), how="left", on=["indicator_id", "breakdown", "area_code", "year"])
+    rows = rows[rows["_have"].isna()]
+    cols = [c for c in obs.columns if c in rows.columns]
+    return pd.concat([obs, rows[cols]], ignore_index=True) if len(rows) else obs
 
 
 def headline_pairs(headlines=HEADLINES) -> list[tuple[str, str]]:

@@ -130,16 +130,20 @@ def headline_sentence(period: str, derby: float, england: float | None, unit: st
 
 def earlier_series_sentence(from_period: str, to_period: str, gap_from: float | None, gap_to: float | None,
                             unit: str, decimals: int, polarity: str, derby_from: float, derby_to: float,
-                            direction: str) -> str:
-    """The plan-period story in a series that has since been replaced (e.g. EYFSP before the 2021/22 reform)."""
+                            direction: str, value_decimals: tuple[int, int] | None = None) -> str:
+    """The plan-period story in a series that has since been replaced (e.g. EYFSP before the 2021/22 reform).
+
+    `value_decimals`: the two values' own published precision (LAIT's whole numbers are not padded).
+    """
+    d0, d1 = value_decimals or (decimals, decimals)
     if gap_from is not None and gap_to is not None and not any(math.isnan(x) for x in (gap_from, gap_to)):
         phrase = gap_change_phrase(gap_from, gap_to, from_period, unit, decimals, polarity)
         phrase = phrase.replace(f" since {from_period}", "").replace(f" in {from_period}", "")
         return (f"Before the series break, from the plan's {from_period} baseline to {to_period}: {phrase}; "
-                f"Derby {format_value(derby_from, unit, decimals)} to {format_value(derby_to, unit, decimals)} "
+                f"Derby {format_value(derby_from, unit, d0)} to {format_value(derby_to, unit, d1)} "
                 f"({direction}).")
     return (f"Before the series break, from the plan's {from_period} baseline to {to_period}: Derby "
-            f"{format_value(derby_from, unit, decimals)} to {format_value(derby_to, unit, decimals)} ({direction}).")
+            f"{format_value(derby_from, unit, d0)} to {format_value(derby_to, unit, d1)} ({direction}).")
 
 
 def earlier_series_short(from_period: str, to_period: str, gap_from: float | None, gap_to: float | None,

@@ -7,10 +7,11 @@ __all__ = ["missing_years"]
 
 
 def missing_years(con, indicator_id: str | None = None) -> pd.DataFrame:
-    """Years inside a series' span in which no local authority has a published value.
+    """Years inside a series' span in which no local authority (or under a quarter of the usual number, as in
+    the NCMP 2020/21 sample year) has a published value.
 
     One row per (indicator_id, breakdown) with `years` (a list of end years). The span runs from the first to
-    the last year any local authority has a value; the plan's own figures do not count.
+    the last year most local authorities have a value; the plan's own figures do not count.
     """
     return con.execute("""
         WITH s AS (
@@ -19,14 +20,17 @@ def missing_years(con, indicator_id: str | None = None) -> pd.DataFrame:
             FROM observations o JOIN areas a USING (area_code)
             WHERE o.source_id <> 'plan_2017' AND (? IS NULL OR o.indicator_id = ?)
             GROUP BY ALL),
+        usual AS (SELECT indicator_id, breakdown, max(n_la) AS top FROM s GROUP BY ALL),
         span AS (
-            SELECT indicator_id, breakdown, min(year) FILTER (WHERE n_la > 0) AS lo,
-                   max(year) FILTER (WHERE n_la > 0) AS hi
-            FROM s GROUP BY ALL),
+            SELECT s.indicator_id, s.breakdown, any_value(u.top) AS top,
+                   min(year) FILTER (WHERE n_la >= 0.25 * u.top AND n_la > 0) AS lo,
+                   max(year) FILTER (WHERE n_la >= 0.25 * u.top AND n_la > 0) AS hi
+            FROM s JOIN usual u USING (indicator_id, breakdown) GROUP BY ALL),
         years AS (
-            SELECT indicator_id, breakdown, lo, hi, unnest(range(lo, hi + 1)) AS year FROM span WHERE lo IS NOT NULL)
+            SELECT indicator_id, breakdown, lo, hi, top, unnest(range(lo, hi + 1)) AS year FROM span
+            WHERE lo IS NOT NULL)
         SELECT y.indicator_id, y.breakdown, any_value(y.lo) AS first_year, any_value(y.hi) AS last_year,
-               list(y.year ORDER BY y.year) FILTER (WHERE coalesce(s.n_la, 0) = 0) AS years
+               list(y.year ORDER BY y.year) FILTER (WHERE coalesce(s.n_la, 0) < 0.25 * y.top) AS years
         FROM years y LEFT JOIN s ON s.indicator_id = y.indicator_id AND s.breakdown = y.breakdown AND s.year = y.year
         GROUP BY y.indicator_id, y.breakdown
         ORDER BY y.indicator_id, y.breakdown""", [indicator_id, indicator_id]).df()

@@ -134,10 +134,13 @@ def glance_table(con, ids: list[str], group_id: str) -> pd.DataFrame:
     """Every indicator of the page (all pupils): latest, England, gap, change, direction, rank and quartile."""
     metas = {i: queries.indicator(con, i) for i in ids}
     obs = overview_queries.observations_for(con, [(i, "all") for i in ids], [config.DERBY, config.ENGLAND])
+    obs = headlines.with_plan_figures(obs, queries.plan_figures(con))
+    planned = tiles_view.plan_target_pairs(con)
     rows = []
     for i in ids:
         meta = metas[i]
-        tile = headlines.compute_tile(meta, obs[obs["indicator_id"] == i], headlines.Headline(i, "all", meta["theme"]))
+        tile = headlines.compute_tile(meta, obs[obs["indicator_id"] == i], headlines.Headline(i, "all", meta["theme"]),
+                                      plan_baseline=(i, "all") in planned)
         if not tile.has_data:
             continue
         pos = comparisons.positions_frame(con, i, "all", group_id)
@@ -419,10 +422,12 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
         grouped = len(options) > 1 or meta.get("theme") in ("early_years", "schools")  # pupils, not people
         st.subheader(f"{meta['title']}: {group_words(breakdown)}" if grouped else meta["title"])
         frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours="none")
-        tile = headlines.compute_tile(meta, frame.assign(breakdown=breakdown),
-                                      headlines.Headline(ind, breakdown, page))
+        tile = headlines.compute_tile(
+            meta, headlines.with_plan_figures(frame.assign(breakdown=breakdown, indicator_id=ind),
+                                              queries.plan_figures(con, ind)),
+            headlines.Headline(ind, breakdown, page), plan_baseline=(ind, breakdown) in tiles_view.plan_target_pairs(con))
         if tile.has_data:
-            st.markdown(f"**{html.escape(tile.sentence)}** Direction of travel: **{tile.direction}**"
+            st.markdown(f"**{html.escape(tile.sentence)}** Direction of travel: **{html.escape(tile.direction_text)}**"
                         f"{f' ({tile.since.basis})' if tile.since else ''}; compared with England: "
                         f"**{tile.vs_england}** ({tile.vs_basis}).")
         trend_section(con, meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)

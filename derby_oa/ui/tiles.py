@@ -73,6 +73,7 @@ def compute(con, items: tuple[headlines.Headline, ...] | list[headlines.Headline
     items = [h for h in items if h.indicator_id in known]
     metas = {h.indicator_id: queries.indicator(con, h.indicator_id) for h in items}
     obs = overview_queries.observations_for(con, headlines.headline_pairs(items), [config.DERBY, config.ENGLAND])
+    obs = headlines.with_plan_figures(obs, queries.plan_figures(con))
     return headlines.compute_tiles(metas, obs, items, plan_target_pairs(con))
 
 
