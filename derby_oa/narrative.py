@@ -211,8 +211,9 @@ def trend_caption(title: str, group: str | None, first: str, last: str, comparat
         text += " against " + _join(others)
     sn = ""
     if n_neighbours and neighbours == "average":
-        sn = (f". The statistical neighbours line is the average of Derby's {n_neighbours} statistical neighbours"
-              f"{f' ({group_name})' if group_name else ''}; its bars show their lowest and highest values")
+        sn = (f". The statistical neighbours line averages those of Derby's {n_neighbours} statistical neighbours"
+              f"{f' ({group_name})' if group_name else ''} that have a value; its bars show their lowest and "
+              f"highest values")
     elif n_neighbours and neighbours == "each":
         sn = (f". Thin grey lines are each of Derby's {n_neighbours} statistical neighbours"
               f"{f' ({group_name})' if group_name else ''}; hover for names or see the table")

@@ -99,15 +99,22 @@ def year_table(frame: pd.DataFrame, positions: pd.DataFrame, meta: dict) -> pd.D
         if len(positions) else sig.assign(sn_rank=None, sn_of=None, la_rank=None, la_of=None, quartile=None)
     ranked = meta["polarity"] != "no_judgement"
 
-    def rank_text(r, of):
-        if not ranked:
-            return "not ranked (no polarity)"
-        return "no data" if r is None or pd.isna(r) else f"{int(r)} of {int(of)}"
+    def partial(of) -> str | None:
+        if of is not None and not pd.isna(of) and 0 < int(of) < comparisons.ALL_LA_MIN:
+            return f"not given: only {int(of)} local authorities in this source"
+        return None
 
-    def quartile_text(q):
+    def rank_text(r, of, la: bool = False):
         if not ranked:
             return "not ranked (no polarity)"
-        return ORDINAL_QUARTILES[q] if isinstance(q, str) else "no data"
+        if la and partial(of):
+            return partial(of)
+        return "x" if r is None or pd.isna(r) else f"{int(r)} of {int(of)}"
+
+    def quartile_text(q, of):
+        if not ranked:
+            return "not ranked (no polarity)"
+        return partial(of) or (ORDINAL_QUARTILES[q] if isinstance(q, str) else "x")
 
     dec = _year_decimals(frame[frame["area_code"].isin([config.DERBY, config.ENGLAND])], meta) \
         if "area_code" in frame else {}
@@ -124,8 +131,8 @@ def year_table(frame: pd.DataFrame, positions: pd.DataFrame, meta: dict) -> pd.D
             else f"{_fmt(r.lower, yd + 1)} to {_fmt(r.upper, yd + 1)}",
             "Compared with England": r.result, "How judged": r.basis,
             "Rank among statistical neighbours (1 = best)": rank_text(r.sn_rank, r.sn_of),
-            "Quartile among local authorities (A = best)": quartile_text(r.quartile),
-            "Rank among local authorities": rank_text(r.la_rank, r.la_of),
+            "Quartile among local authorities (A = best)": quartile_text(r.quartile, r.la_of),
+            "Rank among local authorities": rank_text(r.la_rank, r.la_of, la=True),
         })
     return pd.DataFrame(rows)
 
@@ -157,7 +164,8 @@ def glance_table(con, ids: list[str], group_id: str) -> pd.DataFrame:
             "Direction of travel": rec["Direction of travel"], "Compared with England": tile.vs_england,
             "Rank among neighbours": (f"{int(p.sn_rank)} of {int(p.sn_of)}" if p is not None and pd.notna(p.sn_rank)
                                       else "no data") if ranked else "not ranked",
-            "Quartile (A best)": (p.quartile if p is not None and isinstance(p.quartile, str) else "no data")
+            "Quartile (A best)": ("not given: partial source" if p is not None and 0 < p.la_of < comparisons.ALL_LA_MIN
+                                  else p.quartile if p is not None and isinstance(p.quartile, str) else "x")
             if ranked else "not ranked",
         })
     return pd.DataFrame(rows)
@@ -220,7 +228,8 @@ def _trend_parts(key: tuple[str, float], meta_items: tuple, breakdown: str, neig
     if shown.empty:
         return frame, None, None, None
     members = queries.group_members(con, group_id)
-    context = members["area_name"].tolist() if neighbours == "each" else None
+    named = set(frame["series"]) & set(members["area_name"])  # neighbours drawn by name (too few to average)
+    context = members["area_name"].tolist() if neighbours == "each" or named else None
     chart = charts.trend_chart(frame, meta, context=context)
     labels = charts.period_labels(frame)
     years = sorted(int(y) for y in frame["year"].unique())
@@ -229,12 +238,21 @@ def _trend_parts(key: tuple[str, float], meta_items: tuple, breakdown: str, neig
     drawn = set(shown["series"])
     n = len(members) if neighbours != "none" and (comparisons.SN_AVERAGE in drawn or
                                                   drawn & set(members["area_name"])) else 0
+    coverage = comparisons.sn_coverage(frame) if neighbours == "average" else None
     group_name = GROUP_LABELS.get(group_id, group_id)
     caption = narrative.trend_caption(meta["title"], group_words(breakdown) if grouped else None,
                                       labels[int(shown["year"].min())], labels[int(shown["year"].max())],
                                       [c for c in comparators if c != comparisons.SN_AVERAGE] +
                                       (["Derby's statistical neighbours"] if n else []),
                                       neighbours, n, group_name, gaps)
+    if neighbours == "average" and n:
+        if coverage:
+            lo, hi = coverage
+            caption += (f" The average is of the neighbours with a value: {lo if lo == hi else f'{lo} to {hi}'} "
+                        f"of {n}, and is shown only where at least {comparisons.SN_MIN} have one.")
+        else:
+            caption += (f" Fewer than {comparisons.SN_MIN} of the {n} neighbours have a value, so no average is "
+                        "drawn: those that have one are shown by name.")
     return frame, chart, trend_table(frame, meta), caption
 
 
@@ -304,8 +322,12 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
                     "from different publications or are rounded differently (e.g. whole numbers against one "
                     "decimal), so the gap carries both roundings.")
     g_col, r_col = BREAKDOWN_LABELS[group], BREAKDOWN_LABELS[reference]
-    table = gaps.assign(value=gaps["value"].round(d + 1), mixed=gaps["mixed"].map(
-        lambda m: "different sources or rounding" if m else "")).rename(columns={
+    gd = max(d, 1) if meta["unit"] == "%" else d
+    table = gaps.assign(value=[_fmt(v, max(formatting.decimals_of(a, gd), formatting.decimals_of(b, gd)))
+                               for v, a, b in zip(gaps["value"], gaps["group_value"], gaps["reference_value"])],
+                        group_value=[_fmt(v, formatting.decimals_of(v, gd)) for v in gaps["group_value"]],
+                        reference_value=[_fmt(v, formatting.decimals_of(v, gd)) for v in gaps["reference_value"]],
+                        mixed=gaps["mixed"].map(lambda m: "different sources or rounding" if m else "")).rename(columns={
         "series": "Series", "period": "Period", "value": "Gap", "group_value": g_col, "reference_value": r_col})
     table = table.rename(columns={"mixed": "Note"})
     widgets.chart_block(chart, table[["Series", "Period", g_col, r_col, "Gap", "Note"]], f"{ind}-{group}-{reference}-gap",
