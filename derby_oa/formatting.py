@@ -85,6 +85,10 @@ def value(value, unit: str | None, decimals: int, status: str | None = None, mis
     return text
 
 
+def _with_unit(v, unit, d):
+    return value(v, unit, d)
+
+
 def amount(diff, unit: str | None, decimals: int) -> str:
     """A size of difference with its unit word: '2.9 points', '1 point', '26.4 per 100,000'."""
     text = number(abs(float(diff)), decimals)
@@ -121,3 +125,36 @@ def column(values: Iterable, decimals: int, statuses: Iterable | None = None) ->
     vals = list(values)
     sts = list(statuses) if statuses is not None else [None] * len(vals)
     return [cell(v, decimals, s) for v, s in zip(vals, sts)]
+
+
+def display_table(table: pd.DataFrame, decimals: int, keep: tuple[str, ...] = ("Year",)) -> pd.DataFrame:
+    """A copy of `table` for the screen: numeric columns at `decimals` (published values keep fewer when they
+    have fewer), missing cells as DfE symbols, text cells never 'None'."""
+    out = table.copy()
+    for col in out.columns:
+        if col in keep:
+            continue
+        if pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = [number(v, min(int(decimals), decimals_of(v, int(decimals)))) for v in out[col]]
+        else:
+            out[col] = [text_cell(v, "") for v in out[col]]
+    return out
+
+
+def quantity(value, unit: str | None) -> str:
+    """A programme figure with its unit in words: '\u00a32,000,000', '30%', '89,000'; 'x' when missing."""
+    if is_missing(value):
+        return "x"
+    d = decimals_of(value, 2)
+    if unit == "GBP":
+        return "\u00a3" + number(value, d)
+    return _with_unit(value, unit, d)
+
+
+def retrieved_text(text) -> str:
+    """A source's retrieval note for readers: 'commit <hash> (2026-04-08)' becomes 'pinned file of 2026-04-08'."""
+    if is_missing(text):
+        return "x"
+    import re
+    m = re.fullmatch(r"commit ([0-9a-f]{7,40})\s*\((\d{4}-\d{2}-\d{2})\)", str(text).strip())
+    return f"pinned published file of {m.group(2)}" if m else str(text)

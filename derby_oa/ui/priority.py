@@ -383,9 +383,10 @@ def glance_section(con, ids: list[str], group_id: str, page: str) -> None:
     if table.empty:
         return
     st.subheader("Every indicator at a glance (all pupils)")
-    st.caption("Latest year for Derby against England; change since the plan's 2015/16 baseline (or the first "
-               "comparable year); rank among statistical neighbours and quartile among all local authorities in "
-               "that year, 1 and A = best.")
+    st.caption("Latest year for Derby against England, at the published precision; change since 2015/16 (the "
+               "plan's own figure where it sets a target, else the published figure; or the first comparable "
+               "year); rank among statistical neighbours and LAIT quartile band among all local authorities in "
+               "that year, 1 and A = best. x: not available; z: not applicable.")
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Download CSV", exports.to_csv_bytes(table), f"{page}-at-a-glance.csv", "text/csv",
                        key=f"csv-glance-{page}")
