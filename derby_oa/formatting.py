@@ -156,5 +156,8 @@ def retrieved_text(text) -> str:
     if is_missing(text):
         return "x"
     import re
-    m = re.fullmatch(r"commit ([0-9a-f]{7,40})\s*\((\d{4}-\d{2}-\d{2})\)", str(text).strip())
-    return f"pinned published file of {m.group(2)}" if m else str(text)
+    m = re.fullmatch(r"commit ([0-9a-f]{7,40})\s*(?:\((\d{4}-\d{2}-\d{2})\))?", str(text).strip())
+    if not m:
+        return str(text)
+    return (f"pinned published file of {m.group(2)}" if m.group(2)
+            else "pinned published file (version and hash in data/manifest.tsv)")

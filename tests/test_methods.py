@@ -232,3 +232,21 @@ def test_mental_health_plan_figure_not_joined(con_full):
     spec = charts.trend_chart(frame, meta).to_dict()
     derby_segments = [s for s in charts.line_segments(spec) if 2016 in s]
     assert derby_segments and all(2013 not in s for s in derby_segments)
+
+
+# ---------------------------------------------------------------- 12.11 raw values never leak
+
+def test_data_sources_page_shows_no_raw_values(full_db):
+    at = run_page(full_db, "pages/data_sources.py")
+    assert not at.exception
+    cells = set()
+    for df in at.dataframe:
+        cells |= set(df.value.astype(str).to_numpy().ravel().tolist())
+    assert not {"None", "nan", "NaN", "<NA>"} & cells
+    assert "\u00a32,000,000" in cells and "2000000" not in cells and "2000000.0" not in cells
+    assert not any(c.startswith("commit ") for c in cells)  # a commit hash is not a retrieval date
+    assert "pinned published file of 2026-04-08" in cells
+    sources = next(df.value for df in at.dataframe if "source" in df.value.columns and "definition" in df.value.columns)
+    assert "mhclg_iod2019" not in set(sources["source"])
+    log = next(df.value for df in at.dataframe if "detail" in df.value.columns)
+    assert not log["detail"].astype(str).str.startswith("0 observations").any()
