@@ -93,6 +93,8 @@ def change_phrase(baseline: float, latest: float, since: str, unit: str, decimal
     """Derby's own change: 'up 4.3 points since 2015/16 (improving)'."""
     change = _round(latest, decimals) - _round(baseline, decimals)
     r = _round(change, decimals)
+    if direction.endswith("(not judged)"):  # no polarity: say how it moved, do not judge it
+        direction = "not judged"
     if r == 0:
         return f"unchanged since {since} ({direction})"
     return f"{'up' if r > 0 else 'down'} {format_amount(r, unit, decimals)} since {since} ({direction})"
