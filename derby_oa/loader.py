@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config, history, store, write_lock
+from . import history, store
 from .queries import uploads as uq
 from .schema import OBS_COLUMNS, OBS_KEY
 from .upload_formats import (  # noqa: F401  (re-exported for the page and the command line)
@@ -337,9 +337,8 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format})
         return CommitResult(upload_id, source_id, len(new), len(changed))
 
-    what = f"an upload commit ({report.file_name})"
-    with write_lock.hold(path or config.db_path(), what), history.recording(path, f"upload of {report.file_name}"):
-        return store.atomic_update(change, path, what=what)
+    return store.atomic_update(change, path, what=f"an upload commit ({report.file_name})",
+                               around=lambda: history.recording(path, f"upload of {report.file_name}"))
 
 
 def undo_last(path: Path | None = None) -> UndoResult:
@@ -351,8 +350,8 @@ def undo_last(path: Path | None = None) -> UndoResult:
         removed, restored = uq.undo_upload(con, int(last["upload_id"]))
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
-    with write_lock.hold(path or config.db_path(), "an undo"), history.recording(path, "undo of the last upload"):
-        return store.atomic_update(change, path, what="an undo")
+    return store.atomic_update(change, path, what="an undo",
+                               around=lambda: history.recording(path, "undo of the last upload"))
 
 
 def template_bytes() -> bytes:
