@@ -109,7 +109,7 @@ def delete_local_target(target_id: str, path: Path | None = None) -> None:
                              "removed or edited", field="target_id")
         con.execute("DELETE FROM targets WHERE target_id = ? AND origin = 'local'", [target_id])
 
-    store.atomic_update(change, path)
+    store.atomic_update(change, path, what="removing a local target")
 
 
 def target_sources(con) -> pd.DataFrame:

@@ -126,4 +126,4 @@ def add_local_target(fields: dict, path: Path | None = None) -> dict:
         target_queries.insert_target(con, row)
         return row
 
-    return store.atomic_update(change, path)
+    return store.atomic_update(change, path, what="adding a local target")

@@ -10,11 +10,20 @@ import streamlit as st
 
 from .. import charts, exports
 
+# Presentation mode: type scales with the screen (about 17 px at 1366x768, 23 px at 1920x1080); on the Wards page
+# the map comes straight after the title, so that it is in the first screen.
 PRESENT_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none;}
 .block-container {padding-top: 0.5rem; max-width: 100%;}
-html, body, [class*="css"] {font-size: 20px;}
+html, body, [class*="css"] {font-size: clamp(16px, 0.9vw + 0.6vh, 30px);}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]:has(> [class*="st-key-wards-map-"]
+  [data-testid="stDeckGlJsonChart"]) > * {order: 3;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] > :has(h1) {order: 0 !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] > [class*="st-key-wards-map-"]:has(
+  [data-testid="stDeckGlJsonChart"]) {order: 1 !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]:has(> [class*="st-key-wards-map-"]
+  [data-testid="stDeckGlJsonChart"]) > [class*="st-key-wards-map-"] + * {order: 2 !important;}
 </style>
 """
 FOCUS_CSS = """
@@ -81,7 +90,10 @@ def presentation_mode() -> bool:
     on = st.query_params.get("present") == "1"
     st.markdown(FOCUS_CSS, unsafe_allow_html=True)
     if on:
+        from . import present_nav
+
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+        present_nav.render()
     return on
 
 
