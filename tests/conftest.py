@@ -24,7 +24,7 @@ NEED_DATA = ("published data unavailable: set DERBY_OA_DATA_MIRROR to a folder h
 UNAVAILABLE = ("not in the mirror or cache", "could not download")
 
 DB_FIXTURES = {"full_db", "default_db", "con_full", "con_default", "raw"}
-DB_NAMES = {"build", "connect", "duckdb"}  # a test that builds or opens a database itself
+DB_NAMES = {"build", "connect", "duckdb", "main"}  # builds or opens a database itself (main: the CLI)
 APPTEST_NAMES = {"run_page", "AppTest"}
 
 

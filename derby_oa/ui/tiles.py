@@ -19,7 +19,7 @@ VERDICT_WORDS = {stats.BETTER: "better than England", stats.SIMILAR: "similar to
                  stats.WORSE: "worse than England", stats.NOT_JUDGED: "vs England: cannot be judged"}
 TARGET_WORDS = {"exceed_comparator": "exceed England", "close_gap": "close the gap", "absolute": "reach a value",
                 "commitment": "commitment", "qualitative": "qualitative"}
-TARGET_SYMBOLS = {"met": "\u2714", "on track": "\u2197", "off track": "\u2718", "not assessable": "\u2013"}
+TARGET_SYMBOLS = targets.STATUS_SYMBOLS
 
 GRID_CSS = """
 <style>
