@@ -69,6 +69,14 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(getattr(pytest.mark, tier(item)))
 
 
+def pytest_terminal_summary(terminalreporter):
+    """One line for every test skipped for want of the published files (not one line per test)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and NEED_DATA in str(r.longrepr[2])]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests skipped: {NEED_DATA}", yellow=True)
+
+
 def skip_without_published_data() -> None:
     """Skip the calling test (one reason, one summary line for all of them)."""
     pytest.skip(NEED_DATA)
