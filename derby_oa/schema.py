@@ -6,12 +6,6 @@ import pandas as pd
 from .errors import InputError
 
 STATUSES = ("published", "c", "x", "z")
-STATUS_LABELS = {
-    "published": "published",
-    "c": "c: suppressed to protect confidentiality",
-    "x": "x: not available",
-    "z": "z: not applicable",
-}
 AREA_TYPES = ("country", "region", "la", "ward", "lsoa")
 THEMES = ("early_years", "schools", "horizons", "wellbeing", "context")
 UNITS = ("%", "score", "per 100,000", "rank", "count")

@@ -22,8 +22,8 @@ published = queries.has_published_data(con)
 if not published and not present:
     st.warning(DEFAULT_ONLY)
 
-tiles = tiles_view.cached_tiles(con)
-tiles_view.render_grid(tiles, tiles_view.target_statuses(con), present,
+tiles = tiles_view.cached_tiles()
+tiles_view.render_grid(tiles, tiles_view.target_statuses(), present,
                        heading="Derby Opportunity Area: how Derby compares with England" if present else None)
 if present:  # below the tiles, so that they fill the shared screen
     if not published:

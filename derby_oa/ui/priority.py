@@ -211,7 +211,7 @@ def _hashable(meta: dict) -> tuple:
     return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(meta.items()))
 
 
-def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
+def trend_section(meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
                   grouped: bool = True) -> pd.DataFrame:
     """The trend chart with its caption, table and downloads; returns the frame it drew."""
     frame, chart, table, caption = _trend_parts(tiles_view.db_key(), _hashable(meta), breakdown, neighbours,
@@ -272,7 +272,7 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
                         caption, key=f"gap-{key}")
 
 
-def year_section(con, meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
+def year_section(meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
     """Rank among neighbours, quartile among LAs and significance against England, for every year."""
     st.subheader("Year by year: rank, quartile and significance")
     positions = _positions_cached(tiles_view.db_key(), meta["indicator_id"], breakdown, group_id)
@@ -316,7 +316,7 @@ def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
                               else "Derby Opportunity Area delivery plan."))
 
 
-def glance_section(con, ids: list[str], group_id: str, page: str) -> None:
+def glance_section(ids: list[str], group_id: str, page: str) -> None:
     table = _glance_cached(tiles_view.db_key(), tuple(ids), group_id)
     if table.empty:
         return
@@ -343,7 +343,7 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
 
     mine = [h for h in headlines.HEADLINES if h.priority == page]
     if mine:
-        tiles_view.render_grid(tiles_view.cached_tiles(con, tuple(mine)), tiles_view.target_statuses(con), present)
+        tiles_view.render_grid(tiles_view.cached_tiles(tuple(mine)), tiles_view.target_statuses(), present)
 
     ids = indicators_with_data(con, indicator_ids)
     groups = [g for g in GROUP_LABELS if len(queries.group_members(con, g))]
@@ -352,7 +352,7 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
         st.info("No data has been published or loaded for this priority's indicators yet.")
     else:
         if not present:
-            glance_section(con, ids, group_id, page)
+            glance_section(ids, group_id, page)
         st.header("One indicator in depth")
         titles = {i: queries.indicator(con, i)["title"] for i in ids}
         linked = st.query_params.get("ind")
@@ -388,10 +388,10 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
             st.markdown(f"**{html.escape(tile.sentence)}** Direction of travel: **{tile.direction}**"
                         f"{f' ({tile.since.basis})' if tile.since else ''}; compared with England: "
                         f"**{tile.vs_england}** ({tile.vs_basis}).")
-        trend_section(con, meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
+        trend_section(meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
         st.caption(f"Definition: {meta['definition']} {meta.get('series_notes') or ''}".strip())
         gap_section(con, meta, key=f"{page}-{ind}", page=page)
-        year_section(con, meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
+        year_section(meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
         if not present:
             widgets.copy_link()
     baseline_cards(con, baseline_ids + [i for i in indicator_ids if i not in baseline_ids])

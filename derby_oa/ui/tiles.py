@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from .. import config, headlines, narrative, queries, sparklines, stats, theme
+from .. import config, headlines, narrative, queries, sparklines, stats, targets, theme
 from ..queries import overview as overview_queries
 from . import widgets
 
@@ -19,7 +19,7 @@ VERDICT_WORDS = {stats.BETTER: "better than England", stats.SIMILAR: "similar to
                  stats.WORSE: "worse than England", stats.NOT_JUDGED: "vs England: cannot be judged"}
 TARGET_WORDS = {"exceed_comparator": "exceed England", "close_gap": "close the gap", "absolute": "reach a value",
                 "commitment": "commitment", "qualitative": "qualitative"}
-TARGET_SYMBOLS = {"met": "\u2714", "on track": "\u2197", "off track": "\u2718", "not assessable": "\u2013"}
+TARGET_SYMBOLS = targets.STATUS_SYMBOLS
 
 GRID_CSS = """
 <style>
@@ -87,7 +87,7 @@ def _tiles_cached(key: tuple[str, float], items: tuple[headlines.Headline, ...])
     return compute(get_con(), items)
 
 
-def cached_tiles(con, items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
+def cached_tiles(items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
     """`compute`, cached per database file (path and modification time)."""
     return _tiles_cached(db_key(), tuple(items))
 
@@ -141,25 +141,18 @@ def _statuses_cached(key: tuple[str, float]) -> pd.DataFrame | None:
     return _target_statuses(get_con())
 
 
-def target_statuses(con) -> pd.DataFrame | None:
+def target_statuses() -> pd.DataFrame | None:
     """Plan target statuses (cached per database file), or None when they are not available."""
     return _statuses_cached(db_key())
 
 
 def _target_statuses(con) -> pd.DataFrame | None:
-    """Plan target statuses from `derby_oa.targets.assess_all`, or None when that is not available."""
+    """Plan target statuses from `derby_oa.targets.assess_all`, or None when the assessment fails."""
     try:
-        from .. import targets as targets_module
-        assess_all = targets_module.assess_all
-    except (ImportError, AttributeError):
-        return None
-    try:
-        df = assess_all(con)
+        return targets.assess_all(con)
     except Exception:  # a failing assessment must not take the board overview down
         log.exception("target assessment failed")
         return None
-    needed = {"indicator_id", "breakdown", "status"}
-    return df if isinstance(df, pd.DataFrame) and needed <= set(df.columns) else None
 
 
 def _badge(text: str, colour: str) -> str:
