@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import store
 from ..errors import InputError
+from ..write_lock import WriteBusy
 
 __all__ = [
     "target_rows", "target_row", "target_observations", "commitment_activity",
@@ -105,7 +106,10 @@ def add_local_target(fields: dict, path: Path | None = None) -> dict:
                     [row[c] for c in cols])
         return row
 
-    return store.atomic_update(change, path, what="adding a local target")
+    try:
+        return store.atomic_update(change, path, what="adding a local target")
+    except WriteBusy as exc:  # shown to the officer like any other refusal
+        raise InputError(TARGET_FILE, str(exc)) from None
 
 
 def delete_local_target(target_id: str, path: Path | None = None) -> None:
@@ -119,7 +123,10 @@ def delete_local_target(target_id: str, path: Path | None = None) -> None:
                              "removed or edited", field="target_id")
         con.execute("DELETE FROM targets WHERE target_id = ? AND origin = 'local'", [target_id])
 
-    store.atomic_update(change, path, what="removing a local target")
+    try:
+        store.atomic_update(change, path, what="removing a local target")
+    except WriteBusy as exc:
+        raise InputError(TARGET_FILE, str(exc)) from None
 
 
 def target_sources(con) -> pd.DataFrame:
