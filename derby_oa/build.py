@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import config, db, fetch, store, write_lock
+from . import config, db, fetch, history, store, write_lock
 from .errors import BuildRefused, FetchError, InputError
 from .ingest import Bundle, Context, plan, reference
 from .schema import DDL, OBS_KEY, check_observations, conform_observations
@@ -237,5 +237,6 @@ def build(target: Path | None = None, adapters=ADAPTERS, discard_uploads: bool =
         record = config.uploads_record_path(target)
         if not record.is_file():
             store.write_record(kept, record)
-        write_database(tables, target, report)
+        with history.recording(target, "build", report):  # what this build changed, kept beside the database
+            write_database(tables, target, report)
     return report

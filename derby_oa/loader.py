@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import config, history, store, write_lock
 from .queries import uploads as uq
 from .write_lock import WriteBusy
 from .schema import OBS_COLUMNS, OBS_KEY
@@ -338,8 +338,10 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format})
         return CommitResult(upload_id, source_id, len(new), len(changed))
 
+    what = f"an upload commit ({report.file_name})"
     try:
-        return store.atomic_update(change, path, what=f"an upload commit ({report.file_name})")
+        with write_lock.hold(path or config.db_path(), what), history.recording(path, f"upload of {report.file_name}"):
+            return store.atomic_update(change, path, what=what)
     except WriteBusy as exc:  # another write held the lock too long: refused like any other commit
         raise CommitRefused(str(exc)) from None
 
@@ -354,7 +356,8 @@ def undo_last(path: Path | None = None) -> UndoResult:
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
     try:
-        return store.atomic_update(change, path, what="an undo")
+        with write_lock.hold(path or config.db_path(), "an undo"), history.recording(path, "undo of the last upload"):
+            return store.atomic_update(change, path, what="an undo")
     except WriteBusy as exc:
         raise CommitRefused(str(exc)) from None
 

@@ -15,7 +15,7 @@ from ..write_lock import WriteBusy
 
 __all__ = [
     "target_rows", "target_row", "target_observations", "commitment_activity",
-    "local_targets", "validation_lookups", "add_local_target", "delete_local_target", "target_sources",
+    "local_targets", "validation_lookups", "insert_target", "delete_local_target", "target_sources",
     "observations_for", "plan_values", "area_names",
 ]
 
@@ -92,24 +92,11 @@ def validation_lookups(con) -> dict:
     return {"units": units, "areas": areas, "target_ids": ids, "periods": periods}
 
 
-def add_local_target(fields: dict, path: Path | None = None) -> dict:
-    """Validate `fields` against the database and insert it as a local target, atomically.
-
-    Raises InputError (naming the field) and writes nothing when the target is not valid.
-    """
-    from .. import targets as target_logic  # the rules live in the core module
-
-    def change(con: duckdb.DuckDBPyConnection) -> dict:
-        row = target_logic.validate_local_target(fields, validation_lookups(con))
-        cols = list(row)
-        con.execute(f"INSERT INTO targets ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                    [row[c] for c in cols])
-        return row
-
-    try:
-        return store.atomic_update(change, path, what="adding a local target")
-    except WriteBusy as exc:  # shown to the officer like any other refusal
-        raise InputError(TARGET_FILE, str(exc)) from None
+def insert_target(con, row: dict) -> None:
+    """Insert one complete `targets` row (validated by `targets.local`; call inside a store update)."""
+    cols = list(row)
+    con.execute(f"INSERT INTO targets ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                [row[c] for c in cols])
 
 
 def delete_local_target(target_id: str, path: Path | None = None) -> None:
@@ -125,7 +112,7 @@ def delete_local_target(target_id: str, path: Path | None = None) -> None:
 
     try:
         store.atomic_update(change, path, what="removing a local target")
-    except WriteBusy as exc:
+    except WriteBusy as exc:  # another write held the lock too long: shown like any other refusal
         raise InputError(TARGET_FILE, str(exc)) from None
 
 
