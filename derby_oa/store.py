@@ -49,7 +49,8 @@ def atomic_update(change: Callable[[duckdb.DuckDBPyConnection], T], path: Path |
     """Apply `change(con)` to a copy of the database and swap the copy in; on any error nothing changes.
 
     Holds the write lock throughout (a second writer waits, then gets `write_lock.WriteBusy`), and
-    writes the uploads record before swapping the database in.
+    writes the uploads record before swapping the database in (for the database, not for a side
+    store such as the change history, which has no `uploads` table).
     """
     from .db import DatabaseMissing
 
@@ -66,10 +67,13 @@ def atomic_update(change: Callable[[duckdb.DuckDBPyConnection], T], path: Path |
                 result = change(con)
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")
-                officer = officer_frames(con)
+                is_database = con.execute("SELECT count(*) FROM information_schema.tables "
+                                          "WHERE table_name = 'uploads'").fetchone()[0] > 0
+                officer = officer_frames(con) if is_database else None  # not for side stores (history)
             finally:
                 con.close()
-            write_record(officer, config.uploads_record_path(path))
+            if officer is not None:
+                write_record(officer, config.uploads_record_path(path))
             os.replace(tmp, path)
             return result
         except BaseException:
