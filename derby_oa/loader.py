@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import history, store
 from .queries import uploads as uq
+from .write_lock import WriteBusy
 from .schema import OBS_COLUMNS, OBS_KEY
 from .upload_formats import (  # noqa: F401  (re-exported for the page and the command line)
     BREAKDOWNS, EES_MEASURES, FINGERTIPS_IDS, FORMAT_LABELS, KIND_EXAMPLE, MAX_BYTES, READERS, TEMPLATE_COLUMNS,
@@ -337,8 +338,11 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format})
         return CommitResult(upload_id, source_id, len(new), len(changed))
 
-    return store.atomic_update(change, path, what=f"an upload commit ({report.file_name})",
-                               around=lambda: history.recording(path, f"upload of {report.file_name}"))
+    try:
+        return store.atomic_update(change, path, what=f"an upload commit ({report.file_name})",
+                                   around=lambda: history.recording(path, f"upload of {report.file_name}"))
+    except WriteBusy as exc:  # another write held the lock too long: refused like any other commit
+        raise CommitRefused(str(exc)) from None
 
 
 def undo_last(path: Path | None = None) -> UndoResult:
@@ -350,8 +354,11 @@ def undo_last(path: Path | None = None) -> UndoResult:
         removed, restored = uq.undo_upload(con, int(last["upload_id"]))
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
-    return store.atomic_update(change, path, what="an undo",
-                               around=lambda: history.recording(path, "undo of the last upload"))
+    try:
+        return store.atomic_update(change, path, what="an undo",
+                                   around=lambda: history.recording(path, "undo of the last upload"))
+    except WriteBusy as exc:
+        raise CommitRefused(str(exc)) from None
 
 
 def template_bytes() -> bytes:

@@ -17,6 +17,7 @@ from derby_oa import build as build_module
 from derby_oa import config, db, loader, store, targets, write_lock
 from derby_oa.__main__ import main
 from derby_oa.build import build
+from derby_oa.errors import InputError
 from derby_oa.queries import target_data
 
 ROW_A = "gld,E06000015,2018/19,all,70.7,2303,3259"
@@ -112,10 +113,12 @@ def test_a_second_writer_is_refused_after_the_wait_with_a_clear_message(fresh, m
     try:
         assert taken.wait(timeout=60)
         monkeypatch.setenv("DERBY_OA_WRITE_WAIT", "0.2")
-        with pytest.raises(write_lock.WriteBusy, match=r"being changed by a build \(process \d+, since .*\); "
-                                                       r"waited 0.2 s\. Nothing was written"):
+        with pytest.raises(loader.CommitRefused, match=r"being changed by a build \(process \d+, since .*\); "
+                                                        r"waited 0.2 s\. Nothing was written"):
             loader.commit(report, fresh)
-        with pytest.raises(write_lock.WriteBusy):
+        with pytest.raises(loader.CommitRefused, match="being changed by a build"):
+            loader.undo_last(fresh)
+        with pytest.raises(InputError, match="(?i)local target: .* is being changed by a build"):
             targets.add_local_target(TARGET, fresh)
         with pytest.raises(write_lock.WriteBusy):
             build(fresh, adapters=())
