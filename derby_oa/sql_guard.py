@@ -358,6 +358,8 @@ _SHOWN_AS_IS = (bool, float, str, decimal.Decimal, dt.date, dt.time)
 
 
 def _shown_as_is(value) -> bool:
+    if isinstance(value, (dt.datetime, dt.time)) and value.tzinfo is not None:
+        return False  # shown with its offset as text (spreadsheets cannot hold a time zone)
     if value is None or isinstance(value, _SHOWN_AS_IS):
         return True
     return isinstance(value, int) and _INT64[0] <= value <= _INT64[1]
@@ -373,8 +375,8 @@ def _as_text(value) -> str | None:
 
 def result_frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
     """The rows as a table any page can show: repeated column names are numbered, and columns holding
-    values a table cannot show natively (very large integers, intervals, lists, structs, maps, blobs,
-    UUIDs) are shown as text."""
+    values a table or spreadsheet cannot hold natively (very large integers, intervals, lists, structs,
+    maps, blobs, UUIDs, times with a time zone) are shown as text."""
     seen: dict[str, int] = {}
     names = []
     for c in columns:
