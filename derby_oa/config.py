@@ -25,6 +25,21 @@ def db_path() -> Path:
     return Path(os.environ.get("DERBY_OA_DB") or DATA_DIR / "derby_oa.duckdb")
 
 
+def write_wait() -> float:
+    """Seconds a second writer waits for the database's write lock before it is refused:
+    `DERBY_OA_WRITE_WAIT` (default 10)."""
+    try:
+        return max(0.0, float(os.environ.get("DERBY_OA_WRITE_WAIT") or 10))
+    except ValueError:
+        return 10.0
+
+
+def uploads_record_path(db: Path | None = None) -> Path:
+    """The durable record of officers' uploads and local targets: `<database stem>_uploads.duckdb` beside it."""
+    db = Path(db or db_path())
+    return db.with_name(f"{db.stem}_uploads.duckdb")
+
+
 def cache_dir() -> Path:
     """Download cache for published files: `DERBY_OA_CACHE` or `data/cache/` (git-ignored)."""
     return Path(os.environ.get("DERBY_OA_CACHE") or DATA_DIR / "cache")

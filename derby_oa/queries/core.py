@@ -135,6 +135,6 @@ def has_published_data(con) -> bool:
 
 
 def table_columns(con) -> pd.DataFrame:
-    """Every table and column of the database with its type (the SQL console's reference list)."""
-    return _df(con, """SELECT table_name, column_name, data_type FROM information_schema.columns
-                       WHERE table_schema = 'main' ORDER BY table_name, ordinal_position""")
+    """Every table's columns and types, in table order (the SQL console's data dictionary)."""
+    return _df(con, "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
