@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -347,10 +348,16 @@ def _assert_locked_down(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _database_file(cur: duckdb.DuckDBPyConnection) -> str:
+    """The file the query process opens: the connection's own, or (when the app opened it through a link
+    that is gone) the current database file."""
     row = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
     if not row or not row[0]:
         raise QueryRefused("The console runs only on a database file (use derby_oa.db.connect).")
-    return str(row[0])
+    for path in (Path(row[0]), config.db_path()):
+        if path.is_file():
+            return str(path.resolve())
+    raise QueryRefused(f"The database file {config.db_path()} is not there: build it with "
+                       f"`python -m derby_oa build`.")
 
 
 _INT64 = (-2 ** 63, 2 ** 63 - 1)
