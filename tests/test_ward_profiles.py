@@ -290,3 +290,53 @@ def test_page_hex_map_on_2023_wards(full_db):
     assert at.query_params["map"] == "hex" and at.query_params["vintage"] == CURRENT
     legend = "\n".join(str(m.value) for m in at.markdown)
     assert "Darker = worse (lower values)" in legend
+
+
+def test_page_profile_follows_the_first_ward_until_chosen(full_db):
+    at = run_page(full_db, PAGE)
+    assert {s.label: s.value for s in at.selectbox}["Ward to profile"] == ARBORETUM
+    at.selectbox(key=f"wards-a-{PLAN}").set_value(NORMANTON).run()
+    assert at.selectbox(key=f"wards-p-{PLAN}").value == NORMANTON and "profile" not in at.query_params
+    at.selectbox(key=f"wards-p-{PLAN}").set_value(DARLEY).run()
+    at.selectbox(key=f"wards-a-{PLAN}").set_value(ALLESTREE).run()
+    assert at.selectbox(key=f"wards-p-{PLAN}").value == DARLEY and at.query_params["profile"] == DARLEY
+
+
+def test_page_map_click_chooses_the_profile(full_db):
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+
+    at = run_page(full_db, PAGE)
+    at.radio(key="wards-click-target").set_value("p").run()
+    deck = at.get("deck_gl_json_chart")[0]
+    feats = json.loads(deck.proto.json)["layers"][0]["data"]["features"]
+    spondon = next(f for f in feats if f["properties"]["area_code"] == SPONDON)
+    ws: WidgetStates = at._tree.get_widget_states()
+    w = ws.widgets.add()
+    w.id = deck.proto.id
+    w.string_value = json.dumps({"selection": {"indices": {"ward-map": [feats.index(spondon)]},
+                                               "objects": {"ward-map": [spondon]}}})
+    at._run(ws)
+    assert not at.exception
+    assert at.query_params["profile"] == SPONDON and at.query_params["ward"] == ARBORETUM
+    assert len(deck_layer(at, "lsoa-map")) == len(wq.lsoas_of_ward(duckdb.connect(str(full_db), read_only=True),
+                                                                  SPONDON, PLAN))
+
+
+def test_page_profile_trend_keeps_sources_apart(full_db, tmp_path):
+    db = tmp_path / "trend.duckdb"
+    shutil.copy(full_db, db)
+    con = duckdb.connect(str(db))
+    for period, year, value in (("2021/22", 2022, 55.0), ("2022/23", 2023, 57.5), ("2023/24", 2024, 58.0)):
+        con.execute("INSERT INTO observations (indicator_id, area_code, period, year, breakdown, value, status, "
+                    "numerator, denominator, source_id) VALUES ('gld', ?, ?, ?, 'all', ?, 'published', ?, 300, "
+                    "'upload:1')", [ARBORETUM, period, year, value, value * 3])
+    con.close()
+    at = run_page(db, PAGE, {"indicator": "gld", "period": "2015/16"})
+    assert not at.exception
+    assert at.selectbox(key=f"wards-trend-{PLAN}-{ARBORETUM}").value == "gld"
+    trend = table_with(at, "Area", "Year", "Value")
+    series = set(trend["Area"])
+    assert {"Arboretum (plan_2017)", "Arboretum (upload:1)", "Derby", "England"} <= series
+    mine = trend[trend["Area"] == "Arboretum (upload:1)"].set_index("Year")["Value"]
+    assert mine.to_dict() == {2022: "55.0%", 2023: "57.5%", 2024: "58.0%"}
+    assert trend["Year"].min() == 2016  # Derby and England only over the ward's years
