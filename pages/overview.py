@@ -15,8 +15,10 @@ if not present:
     left.title("Derby Opportunity Area: board overview")
     with right:
         tiles_view.presentation_toggle(present)
-    st.markdown("Each tile shows Derby's latest figure against England, the gap and how it has moved since the "
-                "delivery plan's 2015/16 baseline. Every sentence is written from the data.")
+    st.markdown("Each tile shows Derby's latest figure against England, the gap and how it has moved since "
+                "2015/16: from the plan's own figure where the plan sets a target (as on the Targets page), "
+                "otherwise from the published figure, with the other beside it where they differ. Every "
+                "sentence is written from the data.")
 DEFAULT_ONLY = ("Only the delivery plan's own 2015/16 figures are loaded (the embedded default); trends appear "
                 "once the published data is built.")
 published = queries.has_published_data(con)
