@@ -2,6 +2,7 @@
 import streamlit as st
 
 import derby_oa.theme  # noqa: F401  (registers the Altair theme)
+from derby_oa.ui import auth, connection, incidents
 from derby_oa.ui.widgets import APP_RAN
 
 st.set_page_config(page_title="Derby Opportunity Area dashboard", page_icon=":bar_chart:", layout="wide")
@@ -34,4 +35,10 @@ PAGES = {
 
 st.session_state[APP_RAN] = True
 position = "hidden" if st.query_params.get("present") == "1" else "sidebar"
-st.navigation(PAGES, position=position).run()
+page = st.navigation(PAGES, position=position)
+auth.sign_in_panel()  # viewing is open; officers sign in here (derby_oa.ui.auth)
+try:
+    connection.drafts_notice()  # an officer sees when a page includes unpublished uploads
+except Exception as exc:  # noqa: BLE001
+    incidents.report(exc, "drafts notice")
+incidents.run_page(page)

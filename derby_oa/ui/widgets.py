@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import charts, exports
+from ..text import md_escape  # noqa: F401  (the one escaping function, re-exported for pages)
 
 PRESENT_CSS = """
 <style>
@@ -113,11 +114,5 @@ def copy_link(params: dict | None = None) -> None:
 def source_note(sources: pd.DataFrame) -> None:
     """A short attribution line for the sources used on a page."""
     if len(sources):
-        st.caption("Sources: " + "; ".join(f"{r.title} ({r.publisher}), {r.licence}" for r in sources.itertuples()))
-
-
-def md_escape(text) -> str:
-    """Text from a link or a file shown literally in Markdown: no links, images, HTML, emphasis or maths
-    can be smuggled in (intra-word underscores and hyphens are left alone: Markdown ignores them)."""
-    out = re.sub(r"([\\`*\[\]<>|~$])", r"\\\1", str(text))
-    return out.replace("://", ":\\/\\/").replace("www.", "www\\.")
+        st.caption("Sources: " + "; ".join(md_escape(f"{r.title} ({r.publisher}), {r.licence}")
+                                           for r in sources.itertuples()))
