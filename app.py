@@ -2,8 +2,8 @@
 import streamlit as st
 
 import derby_oa.theme  # noqa: F401  (registers the Altair theme)
-from derby_oa.ui import auth, connection, incidents
-from derby_oa.ui.widgets import APP_RAN
+from derby_oa.ui import incidents
+from derby_oa.ui.widgets import APP_RAN, page_chrome, routed_by_app
 
 st.set_page_config(page_title="Derby Opportunity Area dashboard", page_icon=":bar_chart:", layout="wide")
 
@@ -33,12 +33,9 @@ PAGES = {
     ],
 }
 
-st.session_state[APP_RAN] = True
 position = "hidden" if st.query_params.get("present") == "1" else "sidebar"
 page = st.navigation(PAGES, position=position)
-auth.sign_in_panel()  # viewing is open; officers sign in here (derby_oa.ui.auth)
-try:
-    connection.drafts_notice()  # an officer sees when a page includes unpublished uploads
-except Exception as exc:  # noqa: BLE001
-    incidents.report(exc, "drafts notice")
-incidents.run_page(page)
+st.session_state[APP_RAN] = True
+with routed_by_app():  # pages check that they run here (widgets.ensure_app_navigation)
+    page_chrome()  # officer sign-in panel; drafts notice for officers
+    incidents.run_page(page)  # an unexpected error: a short message and an incident id; details to the log

@@ -19,6 +19,7 @@ def _mirror_env():
     if not os.environ.get("DERBY_OA_DATA_MIRROR") and DEFAULT_MIRROR.is_dir():
         os.environ["DERBY_OA_DATA_MIRROR"] = str(DEFAULT_MIRROR)
     os.environ.setdefault("DERBY_OA_OFFLINE", "1")
+    os.environ.setdefault("DERBY_OA_PAGE_ERRORS", "raise")  # a page error fails the test (derby_oa.ui.incidents)
     yield
 
 

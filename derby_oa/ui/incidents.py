@@ -13,9 +13,23 @@ import uuid
 
 import streamlit as st
 
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time (the server's log)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 LOG = logging.getLogger("derby_oa.incidents")
 if not LOG.handlers:  # to the server's stderr (its log), whatever Streamlit does with its own loggers
-    _handler = logging.StreamHandler(sys.stderr)
+    _handler = _Stderr()
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     LOG.addHandler(_handler)
     LOG.setLevel(logging.INFO)

@@ -1,7 +1,9 @@
 """Shared page widgets: chart blocks with table and downloads, URL state, presentation mode."""
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 
 import altair as alt
 import pandas as pd
@@ -52,21 +54,47 @@ def qp_set(**params) -> None:
 
 
 APP_RAN = "_derby_oa_app_ran"  # set by app.py before it routes to a page
+_routing = threading.local()  # `.active` while app.py runs a page in this script thread
+
+
+@contextlib.contextmanager
+def routed_by_app():
+    """app.py runs the page inside this: a page run outside it (legacy pages/ mode) reruns through app.py."""
+    _routing.active = True
+    try:
+        yield
+    finally:
+        _routing.active = False
+
+
+def page_chrome() -> None:
+    """What app.py shows around every page: the officer sign-in panel and, for an officer, the drafts notice."""
+    from . import auth, connection, incidents
+
+    auth.sign_in_panel()  # viewing is open; officers sign in here (derby_oa.ui.auth)
+    try:
+        connection.drafts_notice()  # an officer sees when a page includes unpublished uploads
+    except Exception as exc:  # noqa: BLE001
+        incidents.report(exc, "drafts notice")
 
 
 def ensure_app_navigation() -> None:
-    """Rerun through app.py when Streamlit ran a page file directly.
+    """Make sure the page runs inside app.py's navigation, with its sign-in panel.
 
     With a `pages/` folder, the first session after a server start that opens a page URL
     (a board-paper link such as /wards) is run by Streamlit's legacy multipage mode, which skips
     app.py and its `st.navigation`. Switching that mode off and rerunning makes app.py route the
-    same URL to the same page.
+    same URL to the same page. AppTest's `switch_page` runs the page file directly on every run
+    (after app.py ran once in the session): there the page shows app.py's chrome itself.
     """
+    if getattr(_routing, "active", False):
+        return
     if not st.session_state.get(APP_RAN):
         from streamlit.runtime.pages_manager import PagesManager
 
         PagesManager.uses_pages_directory = False
         st.rerun()
+    page_chrome()
 
 
 def presentation_mode() -> bool:
