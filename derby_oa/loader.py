@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import config, history, store, write_lock
 from .queries import uploads as uq
 from .schema import OBS_COLUMNS, OBS_KEY
 from .upload_formats import (  # noqa: F401  (re-exported for the page and the command line)
@@ -341,7 +341,9 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format, "published": published})
         return CommitResult(upload_id, source_id, len(new), len(changed), published)
 
-    return store.atomic_update(change, path)
+    what = f"an upload commit ({report.file_name})"
+    with write_lock.hold(path or config.db_path(), what), history.recording(path, f"upload of {report.file_name}"):
+        return store.atomic_update(change, path, what=what)
 
 
 def undo_last(path: Path | None = None) -> UndoResult:
@@ -353,7 +355,8 @@ def undo_last(path: Path | None = None) -> UndoResult:
         removed, restored = uq.undo_upload(con, int(last["upload_id"]))
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
-    return store.atomic_update(change, path)
+    with write_lock.hold(path or config.db_path(), "an undo"), history.recording(path, "undo of the last upload"):
+        return store.atomic_update(change, path, what="an undo")
 
 
 def publish(upload_id: int, path: Path | None = None) -> str:
@@ -371,7 +374,9 @@ def publish(upload_id: int, path: Path | None = None) -> str:
         uq.publish_upload(con, int(upload_id))
         return str(record["file_name"])
 
-    return store.atomic_update(change, path)
+    what = f"publishing upload {upload_id}"
+    with write_lock.hold(path or config.db_path(), what), history.recording(path, f"publication of upload {upload_id}"):
+        return store.atomic_update(change, path, what=what)
 
 
 def template_bytes() -> bytes:

@@ -2,7 +2,7 @@
 Signed-in officers only (their connection includes draft uploads)."""
 import streamlit as st
 
-from derby_oa import exports, sql_guard
+from derby_oa import exports, queries, sql_guard
 from derby_oa.ui import auth, widgets
 from derby_oa.ui.connection import get_con
 
@@ -46,9 +46,7 @@ if query.strip():
                            key="sql-xlsx")
 
 with st.expander("Tables and columns"):
-    st.dataframe(sql_guard.run("SELECT table_name, column_name, data_type FROM information_schema.columns "
-                               "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position", con).frame,
-                 hide_index=True, width="stretch")
+    st.dataframe(queries.table_columns(con), hide_index=True, width="stretch")
     st.caption("Data model: areas, indicators and observations (one row per indicator, area, period and pupil "
                "group); sources carry each publication's licence and attribution.")
 

@@ -1,7 +1,21 @@
-"""The cached read-only database connection; builds the database on first run if missing."""
+"""Read-only connections for the app: one per version of the database file, closed when no query uses it.
+
+Builds, uploads and undo replace the database file (write a copy, then swap it in). Sessions that are
+mid-query keep reading the version they started on; the next `get_con` opens the new version. Each
+version has its own read-only connection, opened through a hard link with a unique name (removed as soon
+as the file is open), because DuckDB shares one instance per file name within a process and would
+otherwise hand back the old version. `get_con` returns a cursor and counts it; a replaced version's
+connection is closed when the last of its cursors is gone, never while a query uses it.
+Builds the database on first run if it is missing. A visitor's cursor hides officers' draft uploads.
+"""
 from __future__ import annotations
 
+import itertools
+import logging
+import os
 import threading
+import weakref
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,37 +24,110 @@ from ..queries import visibility
 from ..text import md_escape
 from . import auth
 
+_log = logging.getLogger(__name__)
 _build_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a cursor may be collected (and released) while it is held
+_serial = itertools.count(1)
 
 
-_open: dict = {}  # path -> the connection opened for its current file
+class _Version:
+    """One version of the database file: its identity, its connection and the cursors in use."""
+
+    def __init__(self, key: tuple, con, linked: bool):
+        self.key, self.con, self.linked = key, con, linked
+        self.users = 0
+        self.retired = self.closed = False
+
+    def close_if_unused(self) -> None:
+        if self.retired and self.users == 0 and not self.closed:
+            self.closed = True
+            self.con.close()
 
 
-@st.cache_resource(show_spinner=False)
-def _connection(path: str, mtime: float):
-    # DuckDB keeps one instance per file path in a process: while the connection to the replaced file is
-    # open, a new connect would return that old instance (old data). Close it first (its cursors go too).
-    old = _open.pop(path, None)
-    if old is not None:
-        old.close()
-    _open[path] = db.connect(path)
-    return _open[path]
+_current: dict[str, _Version] = {}  # database path -> its newest open version
+_versions: list[_Version] = []  # every version not yet closed (for `open_versions`)
 
 
-def _current_file():
+def _key(path: Path) -> tuple:
+    st_ = os.stat(path)
+    return st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns
+
+
+def _open(path: Path) -> _Version:
+    """Open the file now at `path` under a name of its own (a hard link), else by its name."""
+    link = path.with_name(f".{path.name}.read-{os.getpid()}-{next(_serial)}")
+    try:
+        os.link(path, link)
+    except OSError as exc:  # e.g. a read-only folder: fall back to the file's own name
+        _log.warning("cannot link %s (%s): an old version stays in use until its queries finish", path, exc)
+        return _Version(_key(path), db.connect(path), linked=False)
+    try:
+        return _Version(_key(link), db.connect(link), linked=True)
+    finally:
+        link.unlink(missing_ok=True)
+
+
+def _release(version: _Version) -> None:
+    with _lock:
+        version.users -= 1
+        version.close_if_unused()
+        if version.closed and version in _versions:
+            _versions.remove(version)
+
+
+def _retire(version: _Version) -> None:
+    version.retired = True
+    version.close_if_unused()
+    if version.closed and version in _versions:
+        _versions.remove(version)
+
+
+def cursor(path: Path):
+    """A read-only cursor on the current version of the database file at `path`."""
+    path = Path(path)
+    key = _key(path)
+    with _lock:
+        version = _current.get(str(path))
+        if version is None or version.key != key:
+            if version is not None and not version.linked and version.users:
+                pass  # cannot open a second instance by the same name: serve this one until it is free
+            else:
+                if version is not None:
+                    _retire(version)
+                version = _current[str(path)] = _open(path)
+                _versions.append(version)
+        cur = version.con.cursor()
+        version.users += 1
+    weakref.finalize(cur, _release, version)
+    return cur
+
+
+def _current_path() -> Path:
     path = config.db_path()
     if not path.is_file():
         with _build_lock, st.spinner("Building the database from the plan's figures and any published data..."):
             if not path.is_file():
                 from ..build import build
                 build(path)
-    return path, path.stat().st_mtime
+    return path
+
+
+def get_con():
+    """Read-only cursor on the current database file (a new version is opened when the file is replaced).
+
+    A visitor's cursor sees published figures only (`queries.visibility`); an officer's sees drafts too.
+    """
+    path = _current_path()
+    cur = cursor(path)
+    if scope() == "published":
+        visibility.restrict_to_published(cur)  # decides on this cursor's own version of the file
+    return cur
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _drafts(path: str, mtime: float):
-    """The draft uploads of one database file version."""
-    cur = _connection(path, mtime).cursor()
+def _drafts(path: str, key: tuple):
+    """The draft uploads of one version of the database file."""
+    cur = cursor(Path(path))
     try:
         return visibility.drafts(cur)
     finally:
@@ -49,8 +136,8 @@ def _drafts(path: str, mtime: float):
 
 def drafts():
     """Draft (unpublished) uploads in the current database file."""
-    path, mtime = _current_file()
-    return _drafts(str(path), mtime)
+    path = _current_path()
+    return _drafts(str(path), _key(path))
 
 
 def scope() -> str:
@@ -58,18 +145,6 @@ def scope() -> str:
 
     Part of every cross-session cache key, so a viewer is never served a result computed with drafts."""
     return "drafts" if auth.current_officer() and len(drafts()) else "published"
-
-
-def get_con():
-    """Read-only connection to the current database file (reopened when the file is replaced).
-
-    A visitor's connection sees published figures only (`queries.visibility`); an officer's sees drafts too.
-    """
-    path, mtime = _current_file()
-    cur = _connection(str(path), mtime).cursor()
-    if scope() == "published" and len(_drafts(str(path), mtime)):
-        visibility.restrict_to_published(cur)
-    return cur
 
 
 def drafts_notice() -> None:
@@ -82,5 +157,15 @@ def drafts_notice() -> None:
 
 
 def reset() -> None:
-    """Forget the cached connection, so the next `get_con` opens the replaced file (after an upload or undo)."""
-    _connection.clear()
+    """Retire the current versions, so the next `get_con` opens the file afresh (after an upload or undo)."""
+    with _lock:
+        for path, version in list(_current.items()):
+            if version.linked or not version.users:
+                _retire(version)
+                del _current[path]
+
+
+def open_versions() -> int:
+    """How many versions have an open connection (the current ones and those still in use)."""
+    with _lock:
+        return len(_versions)
