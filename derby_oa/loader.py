@@ -126,6 +126,7 @@ class CommitResult:
     source_id: str
     rows_added: int
     rows_changed: int
+    published: bool = False
 
 
 @dataclass
@@ -322,8 +323,11 @@ def _to_write(report: Report) -> pd.DataFrame:
 
 
 def commit(report: Report, path: Path | None = None, officer: str = "", licence: str = DEFAULT_LICENCE,
-           attribution: str = DEFAULT_ATTRIBUTION, replace: bool = False, now: dt.datetime | None = None) -> CommitResult:
-    """Write a validated upload atomically; refuses reports with problems, nothing new, or unconfirmed changes."""
+           attribution: str = DEFAULT_ATTRIBUTION, replace: bool = False, now: dt.datetime | None = None,
+           published: bool = False) -> CommitResult:
+    """Write a validated upload atomically; refuses reports with problems, nothing new, or unconfirmed changes.
+
+    The upload is a draft (seen by signed-in officers only) unless `published`; see `publish`."""
     if report.problems:
         raise CommitRefused(f"{len(report.problems):,} problems must be fixed before this file can be loaded.")
     if not len(report.new) and not len(report.changed):
@@ -364,8 +368,8 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
             raise CommitRefused("The upload would leave a key held twice; nothing was written.")
         uq.insert_upload(con, {"upload_id": upload_id, "file_name": report.file_name, "sha256": report.sha256,
                                "loaded_at": stamp, "rows_added": len(new), "rows_changed": len(changed),
-                               "format": report.format})
-        return CommitResult(upload_id, source_id, len(new), len(changed))
+                               "format": report.format, "published": published})
+        return CommitResult(upload_id, source_id, len(new), len(changed), published)
 
     try:
         return store.atomic_update(change, path, what=f"an upload commit ({report.file_name})",
@@ -388,6 +392,26 @@ def undo_last(path: Path | None = None) -> UndoResult:
                                    around=lambda: history.recording(path, "undo of the last upload"))
     except WriteBusy as exc:
         raise CommitRefused(str(exc)) from None
+
+
+def publish(upload_id: int, path: Path | None = None) -> str:
+    """Publish a draft upload, so viewers see its rows; returns its file name. Refuses unknown, undone or
+    already published uploads."""
+    def change(con) -> str:
+        uq.ensure_upload_columns(con)
+        record = uq.upload_record(con, int(upload_id))
+        if record is None:
+            raise CommitRefused(f"There is no upload {upload_id}.")
+        if bool(record["undone"]):
+            raise CommitRefused(f"Upload {upload_id} was undone; load the file again instead.")
+        if pd.isna(record["published"]) or bool(record["published"]):
+            raise CommitRefused(f"Upload {upload_id} is already published.")
+        uq.publish_upload(con, int(upload_id))
+        return str(record["file_name"])
+
+    what = f"publishing upload {upload_id}"
+    with write_lock.hold(path or config.db_path(), what), history.recording(path, f"publication of upload {upload_id}"):
+        return store.atomic_update(change, path, what=what)
 
 
 def template_bytes() -> bytes:

@@ -52,7 +52,8 @@ DDL = {
         PRIMARY KEY (area_code, vintage))""",
     "uploads": """CREATE TABLE uploads (
         upload_id INTEGER PRIMARY KEY, file_name VARCHAR, sha256 VARCHAR, loaded_at VARCHAR,
-        rows_added INTEGER, rows_changed INTEGER, format VARCHAR, undone BOOLEAN DEFAULT FALSE)""",
+        rows_added INTEGER, rows_changed INTEGER, format VARCHAR, undone BOOLEAN DEFAULT FALSE,
+        published BOOLEAN)""",  # false: a draft only officers see; NULL (made before drafts existed): published
     "upload_rows": """CREATE TABLE upload_rows (
         upload_id INTEGER, indicator_id VARCHAR, area_code VARCHAR, period VARCHAR,
         breakdown VARCHAR, previous_value DOUBLE, previous_status VARCHAR,

@@ -1,16 +1,20 @@
 """SQL console: officers' own read-only queries, with worked examples (the query lives in the URL as `q`).
 
 A query from a link is put in the box but runs only when the reader presses Run (or chooses an example).
+Signed-in officers only (their connection includes draft uploads).
 """
 import streamlit as st
 
 from derby_oa import exports, queries, sql_guard
-from derby_oa.ui import widgets
+from derby_oa.ui import auth, widgets
 from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()
-con = get_con()
 st.title("SQL console")
+if auth.require_officer("use the SQL console") is None:
+    widgets.copy_link()
+    st.stop()
+con = get_con()
 st.markdown("Run your own query against the dashboard's database: one read-only `SELECT` (or `WITH ... SELECT`, "
             "`DESCRIBE`, `SHOW`). The same guard serves `python -m derby_oa sql \"QUERY\"` on the command line.")
 st.caption(sql_guard.limits_text())

@@ -32,6 +32,7 @@ def pytest_configure(config):
     """Point the fetcher at ../shared/data/raw when no mirror is configured and that folder exists."""
     if not os.environ.get("DERBY_OA_DATA_MIRROR") and DEFAULT_MIRROR.is_dir():
         os.environ["DERBY_OA_DATA_MIRROR"] = str(DEFAULT_MIRROR)
+    os.environ.setdefault("DERBY_OA_PAGE_ERRORS", "raise")  # a page error fails the test (derby_oa.ui.incidents)
 
 
 def _names_used(func, depth: int = 2) -> set[str]:

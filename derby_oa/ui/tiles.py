@@ -83,14 +83,17 @@ def plan_target_pairs(con) -> set[tuple[str, str]]:
     return {(r.indicator_id, r.breakdown or "all") for r in t.itertuples()}
 
 
-def db_key() -> tuple[str, float]:
-    """Cache key of the current database file: its path and modification time."""
+def db_key() -> tuple[str, float, str]:
+    """Cache key of what this session sees: the database file's path and modification time, and whether
+    officers' drafts are included (`connection.scope`), so viewers never share an officer's result."""
+    from .connection import scope
+
     path = config.db_path()
-    return str(path), path.stat().st_mtime if path.is_file() else 0.0
+    return str(path), path.stat().st_mtime if path.is_file() else 0.0, scope()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _tiles_cached(key: tuple[str, float], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
+def _tiles_cached(key: tuple[str, float, str], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
     from .connection import get_con
     return compute(get_con(), items)
 
@@ -144,7 +147,7 @@ def line_html(line: tuple[str, str] | None) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _statuses_cached(key: tuple[str, float]) -> pd.DataFrame | None:
+def _statuses_cached(key: tuple[str, float, str]) -> pd.DataFrame | None:
     from .connection import get_con
     return _target_statuses(get_con())
 

@@ -105,7 +105,7 @@ def choose(con) -> View:
     if st.session_state.get(key) not in options:
         notice = wards.indicator_notice(available, vintage, requested, titles)
         if notice:
-            st.info(notice)
+            st.info(widgets.md_escape(notice))  # it quotes the link's indicator
             _drop_params("period", "breakdown")  # they belonged to the indicator that is not shown
         st.session_state[key] = requested if requested in options else wards.default_indicator(options)
     indicator = meta = period = None
