@@ -91,3 +91,81 @@ def test_cilif_ahc_wards_and_local_authorities(bundles):
     assert wards.area_code.nunique() == 18
     assert not b.observations.area_code.isin([ARBORETUM_03]).any()  # no 2003-2023 ward figures
     assert set(b.ward_fit["best_fit"]) == {False}
+
+
+# --- IoD 2019 underlying indicators ---------------------------------------------------------------
+
+def test_idaci_rate_hand_checked_for_arboretum(bundles, raw):
+    """Arboretum (2003-2023): IDACI numerators of its LSOAs (ONS lookup) over their children 0-15."""
+    from derby_oa.ingest import rda
+    (b,) = bundles("iod2019_small_area")
+    lookup = pd.read_csv(raw("ons_lookups/csv/135.csv"), dtype=str)
+    lsoas = set(lookup.loc[lookup["WD19CD"] == ARBORETUM_03, "LSOA11CD"])
+    f6 = pd.read_csv(raw("iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz"), dtype=str)
+    kids_col = next(c for c in f6.columns if c.startswith("Dependent Children aged 0-15"))
+    kids = f6[f6.iloc[:, 0].isin(lsoas)][kids_col].str.replace(",", "").astype(int).sum()
+    ind = rda.read_frame(raw("iod2019/imd2019_england_lsoa11_indicators.rda"))
+    num = ind[ind["lsoa11_code"].isin(lsoas)]["income_deprivation_affecting_children_index_idaci_numerator"]
+    assert len(lsoas) == 10 and num.notna().all()
+    row = _obs(b, "idaci_rate_2019", ARBORETUM_03, "2019")
+    assert row.numerator == num.sum() and row.denominator == kids
+    assert row.value == pytest.approx(100 * num.sum() / kids)
+    # By hand: 1,320 income-deprived children of 4,573 aged 0-15 in its 10 LSOAs = 28.9%.
+    assert (row.numerator, row.denominator, round(row.value, 1)) == (1320, 4573, 28.9)
+    assert row.lower_ci < row.value < row.upper_ci
+    fit = b.ward_fit.set_index(["indicator_id", "area_code"]).loc[("idaci_rate_2019", ARBORETUM_03)]
+    assert fit.coverage == 100.0 and not fit.best_fit and fit.ward_vintage == "2003-2023"
+
+
+def test_idaci_ward_with_a_suppressed_lsoa_is_suppressed_and_coverage_recorded(bundles):
+    (b,) = bundles("iod2019_small_area")
+    row = _obs(b, "idaci_rate_2019", ALLESTREE_03, "2019")
+    assert row.status == "c" and pd.isna(row.value)
+    fit = b.ward_fit.set_index(["indicator_id", "area_code"]).loc[("idaci_rate_2019", ALLESTREE_03)]
+    assert 0 < fit.coverage < 100 and fit.units == 9 and fit.units_with_data < 9
+    # The 2023 wards are a centroid best fit, flagged as such.
+    fit23 = b.ward_fit[(b.ward_fit.area_code == ARBORETUM_23)]
+    assert fit23["best_fit"].all() and set(fit23["ward_vintage"]) == {"2023"}
+
+
+def test_cyp_subdomain_share_and_rank(bundles):
+    (b,) = bundles("iod2019_small_area")
+    assert _obs(b, "cyp_most_deprived_fifth_share", ALLESTREE_03, "2019").value == 0.0  # a real zero
+    arb = _obs(b, "cyp_most_deprived_fifth_share", ARBORETUM_03, "2019")
+    assert 80 < arb.value <= 100 and arb.denominator > 0
+    eng = _obs(b, "cyp_most_deprived_fifth_share", config.ENGLAND, "2019")
+    assert 18 < eng.value < 26
+    assert _obs(b, "cyp_subdomain_rank", ARBORETUM_03, "2019").value < _obs(b, "cyp_subdomain_rank", ALLESTREE_03, "2019").value
+
+
+# --- MSOA sources ---------------------------------------------------------------------------------
+
+def test_ncmp_suppressed_msoa_cells_stay_suppressed(bundles, raw):
+    (b,) = bundles("ncmp_msoa")
+    o = b.observations
+    # Derby 022 is `s` for Reception in 2015/16-2017/18; every ward holding one of its LSOAs is c.
+    lsoas = pd.read_csv(raw("ons_lookups/csv/135.csv"), dtype=str)
+    wards_022 = set(lsoas.loc[lsoas["LSOA11NM"].str.startswith("Derby 022"), "WD19CD"])
+    assert wards_022
+    rows = o[(o.indicator_id == "obesity_reception_3yr") & (o.period == "2015/16-17/18") & o.area_code.isin(wards_022)]
+    assert len(rows) == len(wards_022) and set(rows.status) == {"c"} and rows.value.isna().all()
+    # Year 6 has no suppressed cell in that period, so the same wards have values.
+    y6 = o[(o.indicator_id == "obesity_year6_3yr") & (o.period == "2015/16-17/18") & o.area_code.isin(wards_022)]
+    assert set(y6.status) == {"published"}
+    assert set(o.period) >= {"2008/09-10/11", "2015/16-17/18"} and o.period.nunique() == 8
+
+
+def test_cilif_bhc_msoa_trend_for_every_ward(bundles):
+    (b,) = bundles("cilif_msoa")
+    o = b.observations
+    wards = o[o.area_code.str.startswith("E050")]
+    assert wards.area_code.nunique() == 35 and set(wards.status) == {"published"}
+    assert wards.groupby("area_code").period.nunique().eq(8).all()
+    derby = o[o.area_code == config.DERBY].set_index("period")
+    assert derby.loc["2021-22", "numerator"] == 21177
+    assert derby.loc["2021-22", "denominator"] == 52758  # Derby's children 0-15, mid-2015
+    # Ward numerators add up to Derby's count on both boundary sets (counts are shared, not copied).
+    for prefix in ("E050017", "E050155"):
+        part = o[o.area_code.str.startswith(prefix) & (o.period == "2021-22")]
+        assert part.numerator.sum() == pytest.approx(21177)
+    assert _obs(b, "cilif_bhc_msoa", ARBORETUM_03, "2021-22").value > _obs(b, "cilif_bhc_msoa", ALLESTREE_03, "2021-22").value
