@@ -2,7 +2,7 @@
 import streamlit as st
 
 import derby_oa.theme  # noqa: F401  (registers the Altair theme)
-from derby_oa.ui.widgets import APP_RAN
+from derby_oa.ui.widgets import APP_RAN, PAGE_PATH
 
 st.set_page_config(page_title="Derby Opportunity Area dashboard", page_icon=":bar_chart:", layout="wide")
 
@@ -34,4 +34,6 @@ PAGES = {
 
 st.session_state[APP_RAN] = True
 position = "hidden" if st.query_params.get("present") == "1" else "sidebar"
-st.navigation(PAGES, position=position).run()
+page = st.navigation(PAGES, position=position)
+st.session_state[PAGE_PATH] = page.url_path  # for the page's "Link to this view"
+page.run()

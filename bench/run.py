@@ -3,6 +3,7 @@
 Usage (from the project root, with the data mirror configured as for a build):
     python bench/run.py            # full run (about 25 minutes on 2 cores), writes docs/performance.md
     python bench/run.py --quick    # fewer repeats, for trying changes
+    python bench/run.py --skip load  # without the two-minute, ten-session soak (tests/browser/test_load.py)
     python bench/run.py --report-only   # rewrite the report from the last results (bench/analysis.md edited)
 Prints the tables and writes docs/performance.md (and bench/output/results.json). Databases, the
 synthetic data and servers' logs stay under bench/output/ (git-ignored). Any target missed is
@@ -465,7 +466,7 @@ def report(res: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description="Derby OA dashboard performance benchmark")
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["build", "server", "queries", "browser"],
+    ap.add_argument("--skip", nargs="*", default=[], choices=["build", "server", "queries", "browser", "load"],
                     help="parts to skip: the build is reused from bench/output, and skipped parts keep their "
                          "results from the previous run")
     ap.add_argument("--doc", type=Path, default=DOC, help="where to write the report")
@@ -508,6 +509,8 @@ def main() -> None:
         measured("server", bench_server(db, pages, repeats=4 if args.quick else 15))
     if "browser" not in args.skip:
         measured("browser", bench_browser(db, pages, repeats=2 if args.quick else 5))
+    if "load" not in args.skip:  # the soak, kept out of the default test run (marker `soak`)
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "soak", "tests/browser/test_load.py"], cwd=ROOT)
     res["load_after"] = [round(x, 1) for x in os.getloadavg()]
     (OUT / "results.json").write_text(json.dumps(res, indent=1, default=str))
     text = report(res)

@@ -1,18 +1,24 @@
-"""Command line: `python -m derby_oa build | sql "QUERY" | load FILE [--commit] | undo-upload`."""
+"""Command line: `python -m derby_oa build | sql "QUERY" | load FILE [--commit] | undo-upload`.
+
+Every failure is one line on stderr (what, where, what to do) and a non-zero exit, never a traceback
+(set DERBY_OA_TRACEBACK=1 to see one).
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from .errors import InputError
+from .errors import BuildRefused, InputError
 
 
 def _build(args) -> int:
     from .build import build
+    from .store import DatabaseDamaged
 
     try:
-        report = build()
-    except InputError as exc:
+        report = build(discard_uploads=args.discard_uploads, allow_fallback=args.allow_fallback)
+    except (InputError, BuildRefused, DatabaseDamaged) as exc:
         print(f"build failed, previous database kept: {exc}", file=sys.stderr)
         return 1
     print(report.text())
@@ -20,13 +26,19 @@ def _build(args) -> int:
 
 
 def _open_database():
-    """The read-only database, or None after saying on stderr that it has not been built."""
-    from . import db
+    """The read-only database, or None after saying on stderr that it is missing or damaged."""
+    import duckdb
+
+    from . import config, db
+    from .errors import explain
 
     try:
         return db.connect()
     except db.DatabaseMissing as exc:
         print(f"refused: {exc}", file=sys.stderr)
+        return None
+    except duckdb.Error as exc:
+        print(f"refused: {explain(exc, config.db_path())}", file=sys.stderr)
         return None
 
 
@@ -51,6 +63,7 @@ def _sql(args) -> int:
 def _load(args) -> int:
     """Validate a file (dry run: print the report); with --commit, write it atomically."""
     from . import config, loader
+    from .write_lock import WriteBusy
 
     con = _open_database()
     if con is None:
@@ -72,7 +85,7 @@ def _load(args) -> int:
     try:
         result = loader.commit(report, config.db_path(), officer=args.officer, licence=args.licence,
                                attribution=args.attribution, replace=args.replace)
-    except loader.CommitRefused as exc:
+    except (loader.CommitRefused, WriteBusy) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
     print(f"Loaded upload {result.upload_id} ({result.source_id}): {result.rows_added} new rows, "
@@ -83,10 +96,11 @@ def _load(args) -> int:
 def _undo(args) -> int:
     """Undo the most recent upload."""
     from . import loader
+    from .write_lock import WriteBusy
 
     try:
         result = loader.undo_last()
-    except (loader.CommitRefused, FileNotFoundError) as exc:
+    except (loader.CommitRefused, WriteBusy, FileNotFoundError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
     print(f"Undid upload {result.upload_id} ({result.file_name}): {result.rows_removed} rows removed, "
@@ -100,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m derby_oa", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="build the database from the plan and published data").set_defaults(func=_build)
+    build = sub.add_parser("build", help="build the database from the plan and published data")
+    build.add_argument("--discard-uploads", action="store_true",
+                       help="build even if officers' uploads cannot be read (the unreadable file is set aside)")
+    build.add_argument("--allow-fallback", action="store_true",
+                       help="build even if a published file the database holds is missing or fails its hash "
+                            "(that source falls back to the embedded default)")
+    build.set_defaults(func=_build)
     sql = sub.add_parser("sql", help=f"run one read-only SELECT (CSV to stdout; at most {ROW_CAP:,} rows, "
                                      f"{TIME_LIMIT:g} s)")
     sql.add_argument("query")
@@ -121,7 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     load.set_defaults(func=_load)
     sub.add_parser("undo-upload", help="undo the most recent upload").set_defaults(func=_undo)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:  # the machine, not the input: one line, never a traceback
+        from . import config
+        from .errors import explain
+
+        if os.environ.get("DERBY_OA_TRACEBACK", "") not in ("", "0"):
+            raise
+        print(f"{args.command} failed: {explain(exc, config.db_path())}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

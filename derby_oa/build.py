@@ -1,9 +1,13 @@
 """Build the DuckDB database from scratch: reference data, the plan, and published sources.
 
-Each published source is fetched (mirror, cache or network); one it cannot obtain is skipped
-with a one-line reason and the embedded default (the plan's figures) stands in. Every input is
-validated; the database is written to a temporary file and swapped in atomically, so a failed
-build leaves the previous database untouched.
+Each published source is fetched (mirror, cache or network). On a first build, one it cannot
+obtain is skipped with a one-line reason and the embedded default (the plan's figures) stands in.
+A source the current database already holds is never replaced by the default: if its file is
+missing or fails its hash, the build stops (`BuildRefused`) and the database is kept.
+
+Every input is validated; the database is written to a temporary file and swapped in atomically,
+so a failed build leaves the previous database untouched. The final step (restore officers'
+uploads and local targets from their record, write, swap) holds the write lock.
 """
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import config, fetch, store
-from .errors import FetchError, InputError
+from . import config, db, fetch, history, store, write_lock
+from .errors import BuildRefused, FetchError, InputError
 from .ingest import Bundle, Context, plan, reference
 from .schema import DDL, OBS_KEY, check_observations, conform_observations
 
@@ -46,8 +50,36 @@ def _adapter(name: str):
     return importlib.import_module(f"derby_oa.ingest.{name}")
 
 
-def collect(report: BuildReport, adapters=ADAPTERS) -> tuple[Context, list[Bundle], dict]:
-    """Read reference data and every obtainable published source into bundles."""
+def held_sources(path: Path) -> set[str]:
+    """Published sources the database at `path` was built with (empty if none, or if it cannot be read)."""
+    path = Path(path)
+    if not path.is_file():
+        return set()
+    try:
+        con = db.connect(path)
+    except (duckdb.Error, OSError):
+        return set()
+    try:
+        return {r[0] for r in con.execute("SELECT DISTINCT source FROM build_log WHERE status = 'loaded'").fetchall()}
+    except duckdb.Error:
+        return set()
+    finally:
+        con.close()
+
+
+def _lost_source(source_id: str, exc: FetchError, path: Path) -> BuildRefused:
+    return BuildRefused(
+        f"{exc.file or source_id}: expected SHA-256 {exc.expected or 'unknown'}, found {exc.actual or 'missing'} "
+        f"({exc}). The current database {path} holds {source_id}, so it is kept: restore the file "
+        f"(DERBY_OA_DATA_MIRROR or the cache), or pass --allow-fallback to build without it.")
+
+
+def collect(report: BuildReport, adapters=ADAPTERS, held: set[str] = frozenset(),
+            target: Path | None = None) -> tuple[Context, list[Bundle], dict]:
+    """Read reference data and every obtainable published source into bundles.
+
+    A source in `held` (the current database has it) that cannot be obtained raises BuildRefused.
+    """
     ref = {"sources": reference.sources(), "indicators": reference.indicators(), "areas": reference.areas()}
     ctx = Context(ref["areas"], ref["indicators"], reference.source_codes())
     manifest = fetch.read_manifest()
@@ -57,6 +89,8 @@ def collect(report: BuildReport, adapters=ADAPTERS) -> tuple[Context, list[Bundl
         try:
             paths = {f: fetch.fetch(f, manifest) for f in module.FILES}
         except FetchError as exc:
+            if module.SOURCE_ID in held:
+                raise _lost_source(module.SOURCE_ID, exc, target or config.db_path()) from None
             report.add(module.SOURCE_ID, "skipped", f"{exc}; using the embedded default")
             continue
         bundle = module.load(paths, ctx)
@@ -181,18 +215,33 @@ def keep_officer_data(tables: dict, kept: dict[str, pd.DataFrame], report: Build
             tables[name] = kept[name]
 
 
-def build(target: Path | None = None, adapters=ADAPTERS) -> BuildReport:
+def build(target: Path | None = None, adapters=ADAPTERS, discard_uploads: bool = False,
+          allow_fallback: bool = False) -> BuildReport:
     """Build the database at `target` (default `config.db_path()`); return the report.
 
-    Officers' uploads and local targets in the existing database are kept.
+    Officers' uploads and local targets are restored from their record (see `store`); if they cannot
+    be read the build raises `store.DatabaseDamaged` unless `discard_uploads`. A published source the
+    current database holds that cannot be obtained raises `BuildRefused` unless `allow_fallback`.
     """
     target = Path(target or config.db_path())
     report = BuildReport()
-    ctx, bundles, ref = collect(report, adapters)
+    held = set() if allow_fallback else held_sources(target)
+    ctx, bundles, ref = collect(report, adapters, held, target)
+    if adapters and not bundles:
+        report.add("embedded default", "default", "no published file could be obtained: the database holds "
+                                                  "the delivery plan's own figures only")
     tables = assemble(ctx, bundles, ref)
-    keep_officer_data(tables, store.officer_tables(target), report)
-    n = len(tables["observations"])
-    report.add("database", "written", f"{n:,} observations, {len(tables['areas']):,} areas, "
-                                      f"{len(tables['indicators']):,} indicators")
-    write_database(tables, target, report)
+    with write_lock.hold(target, "a build"):
+        kept, note = store.kept_for_build(target, discard_uploads)
+        if note:
+            report.add("uploads", "discarded", note)
+        keep_officer_data(tables, kept, report)
+        n = len(tables["observations"])
+        report.add("database", "written", f"{n:,} observations, {len(tables['areas']):,} areas, "
+                                          f"{len(tables['indicators']):,} indicators")
+        record = config.uploads_record_path(target)
+        if not record.is_file():
+            store.write_record(kept, record)
+        with history.recording(target, "build", report):  # what this build changed, kept beside the database
+            write_database(tables, target, report)
     return report

@@ -253,3 +253,58 @@ def export_image(chart: alt.TopLevelMixin, fmt: str) -> bytes:
     if fmt == "png":
         return vlc.vegalite_to_png(spec, scale=2)
     raise ValueError(f"unknown image format {fmt!r}: use 'png' or 'svg'")
+
+
+def ward_dot_chart(df: pd.DataFrame, names: tuple[str, str], height: int | None = None) -> alt.LayerChart:
+    """Two wards, Derby and England on every measure at once: one row per measure, each area a dot
+    placed on the range of Derby's wards (0 = lowest ward, 100 = highest), with a grey bar for that
+    range. Colour and shape both tell the areas apart.
+
+    `df` is `ward_profiles.dot_frame` (measure, area, value, label, position, order).
+    """
+    areas = [names[0], names[1], "Derby", "England"]
+    colours = [theme.ORANGE, theme.DARK_PINK, theme.DARK_BLUE, theme.TURQUOISE]
+    shapes = ["circle", "square", "diamond", "triangle-up"]
+    order = df.sort_values("order")["measure"].drop_duplicates().tolist()
+    y = alt.Y("measure:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    ranges = pd.DataFrame({"measure": order, "lo": 0, "hi": 100})
+    band = alt.Chart(ranges).mark_rule(color="#D9D9D9", size=10).encode(
+        x=alt.X("lo:Q", title="Position among Derby's wards (0 = lowest ward, 100 = highest ward)"), x2="hi:Q", y=y)
+    legend = alt.Legend(title=None, orient="bottom")
+    dots = alt.Chart(df).mark_point(filled=True, size=110, opacity=0.9).encode(
+        x="position:Q", y=y,
+        color=alt.Color("area:N", scale=alt.Scale(domain=areas, range=colours), legend=legend),
+        shape=alt.Shape("area:N", scale=alt.Scale(domain=areas, range=shapes), legend=legend),
+        tooltip=[alt.Tooltip("measure:N", title="Measure"), alt.Tooltip("area:N", title="Area"),
+                 alt.Tooltip("label:N", title="Value")])
+    return alt.layer(band, dots).properties(height=height or max(160, 30 * len(order)), width="container")
+
+
+def ward_scatter_chart(df: pd.DataFrame, x_title: str, y_title: str, line: pd.DataFrame | None,
+                       height: int = 420) -> alt.LayerChart:
+    """A ward outcome (y) against a deprivation measure (x), every ward labelled, with the fitted
+    line (`line`: x, y at the ends) when there is one. Wards the line does not predict well are
+    marked by shape and colour together (`verdict`).
+
+    `df` is `ward_need.scatter` (area_name, x, y, x_label, y_label, verdict).
+    """
+    verdicts = sorted(df["verdict"].unique().tolist())
+    palette = {"about as predicted": theme.DARK_GREY}
+    colours = [palette.get(v, theme.TURQUOISE if v.startswith(("better", "above")) else theme.DARK_PINK)
+               for v in verdicts]
+    shapes = ["circle" if v.startswith("about") else "triangle-up" if v.startswith(("better", "above"))
+              else "triangle-down" if v.startswith(("worse", "below")) else "square" for v in verdicts]
+    x = alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False))
+    y = alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False))
+    legend = alt.Legend(title=None, orient="bottom")
+    points = alt.Chart(df).mark_point(filled=True, size=110).encode(
+        x=x, y=y, color=alt.Color("verdict:N", scale=alt.Scale(domain=verdicts, range=colours), legend=legend),
+        shape=alt.Shape("verdict:N", scale=alt.Scale(domain=verdicts, range=shapes), legend=legend),
+        tooltip=[alt.Tooltip("area_name:N", title="Ward"), alt.Tooltip("x_label:N", title=x_title),
+                 alt.Tooltip("y_label:N", title=y_title), alt.Tooltip("verdict:N", title="Reading")])
+    labels = alt.Chart(df).mark_text(align="left", dx=7, dy=-6, fontSize=12, color="#0B0C0C").encode(
+        x=x, y=y, text="area_name:N")
+    layers = []
+    if line is not None and len(line):
+        layers.append(alt.Chart(line).mark_line(color=theme.DARK_BLUE, strokeDash=[6, 3]).encode(x="x:Q", y="y:Q"))
+    return alt.layer(*layers, points, labels).properties(height=height, width="container")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,21 @@ def db_path() -> Path:
     return Path(os.environ.get("DERBY_OA_DB") or DATA_DIR / "derby_oa.duckdb")
 
 
+def write_wait() -> float:
+    """Seconds a second writer waits for the database's write lock before it is refused:
+    `DERBY_OA_WRITE_WAIT` (default 10)."""
+    try:
+        return max(0.0, float(os.environ.get("DERBY_OA_WRITE_WAIT") or 10))
+    except ValueError:
+        return 10.0
+
+
+def uploads_record_path(db: Path | None = None) -> Path:
+    """The durable record of officers' uploads and local targets: `<database stem>_uploads.duckdb` beside it."""
+    db = Path(db or db_path())
+    return db.with_name(f"{db.stem}_uploads.duckdb")
+
+
 def cache_dir() -> Path:
     """Download cache for published files: `DERBY_OA_CACHE` or `data/cache/` (git-ignored)."""
     return Path(os.environ.get("DERBY_OA_CACHE") or DATA_DIR / "cache")
@@ -38,3 +54,30 @@ def mirror_dir() -> Path | None:
 def offline() -> bool:
     """`DERBY_OA_OFFLINE=1` forbids network downloads (mirror and cache only)."""
     return os.environ.get("DERBY_OA_OFFLINE", "") not in ("", "0", "false")
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)?\s*$", re.IGNORECASE)
+_UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+
+
+def memory_limit() -> str:
+    """DuckDB memory limit of the app's and the SQL console's connections: `DERBY_OA_MEMORY_LIMIT` or 1GB."""
+    value = os.environ.get("DERBY_OA_MEMORY_LIMIT") or "1GB"
+    if not _SIZE.match(value):
+        raise ValueError(f"DERBY_OA_MEMORY_LIMIT={value!r} is not a size like 1GB or 512MB")
+    return value.strip().replace(" ", "")
+
+
+def memory_limit_bytes() -> int:
+    """`memory_limit()` in bytes."""
+    number, unit = _SIZE.match(memory_limit()).groups()
+    return int(float(number) * _UNITS[(unit or "B").upper()])
+
+
+def threads() -> int:
+    """DuckDB worker threads per connection: `DERBY_OA_THREADS` or 2."""
+    value = os.environ.get("DERBY_OA_THREADS") or "2"
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(f"DERBY_OA_THREADS={value!r} is not a whole number of threads (1 or more)")
+    return int(value)

@@ -1,4 +1,8 @@
-"""Database connections: read-only for the app, read-write only for builds and uploads."""
+"""Database connections: read-only for the app, read-write only for builds and uploads.
+
+Read-only connections are bounded: DuckDB's memory limit and thread count come from
+`config.memory_limit()` and `config.threads()` (DERBY_OA_MEMORY_LIMIT, DERBY_OA_THREADS).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,13 +17,16 @@ class DatabaseMissing(FileNotFoundError):
 
 
 def connect(path: Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the database; read-only connections also forbid access to files and the network."""
+    """Open the database; read-only connections also forbid files and the network and are bounded in
+    memory and threads."""
     path = Path(path or config.db_path())
     if read_only and not path.is_file():
         raise DatabaseMissing(f"{path} does not exist: run `python -m derby_oa build`")
     con = duckdb.connect(str(path), read_only=read_only)
     if read_only:
         try:
+            con.execute(f"SET memory_limit = '{config.memory_limit()}'")
+            con.execute(f"SET threads = {config.threads()}")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
         except duckdb.InvalidInputException:

@@ -33,30 +33,39 @@ def read_manifest(path: Path | None = None) -> dict[str, ManifestEntry]:
     return {r["file"]: ManifestEntry(r["file"], r["sha256"], int(r["bytes"]), r["url"]) for r in rows}
 
 
+def _sha256(path: Path) -> str:
+    return pooch.file_hash(str(path), alg="sha256")
+
+
 def _verified(path: Path, entry: ManifestEntry) -> bool:
-    return path.is_file() and pooch.file_hash(str(path), alg="sha256") == entry.sha256
+    return path.is_file() and _sha256(path) == entry.sha256
 
 
 def fetch(name: str, manifest: dict[str, ManifestEntry] | None = None) -> Path:
-    """Local path of manifest file `name`, verified by hash; raises FetchError if unobtainable."""
+    """Local path of manifest file `name`, verified by hash; raises FetchError if unobtainable.
+
+    The FetchError carries the file, the expected SHA-256 and the one found ("missing" when there was no file).
+    """
     manifest = manifest or read_manifest()
     if name not in manifest:
-        raise FetchError(f"{name}: not in the manifest {MANIFEST_NAME}")
+        raise FetchError(f"{name}: not in the manifest {MANIFEST_NAME}", file=name, actual="missing")
     entry = manifest[name]
     mirror = config.mirror_dir()
     if mirror is not None:
         candidate = mirror / name
         if candidate.is_file():
-            if _verified(candidate, entry):
+            actual = _sha256(candidate)
+            if actual == entry.sha256:
                 return candidate
-            raise FetchError(
-                f"{candidate}: SHA-256 does not match the manifest (expected {entry.sha256[:12]}...); file not used"
-            )
+            raise FetchError(f"{candidate}: SHA-256 does not match the manifest (expected {entry.sha256[:12]}...); "
+                             f"file not used", file=name, expected=entry.sha256, actual=actual)
     cached = config.cache_dir() / name
-    if _verified(cached, entry):
+    cached_hash = _sha256(cached) if cached.is_file() else "missing"
+    if cached_hash == entry.sha256:
         return cached
     if config.offline():
-        raise FetchError(f"{name}: not in the mirror or cache, and downloads are off (DERBY_OA_OFFLINE)")
+        raise FetchError(f"{name}: not in the mirror or cache, and downloads are off (DERBY_OA_OFFLINE)",
+                         file=name, expected=entry.sha256, actual=cached_hash)
     try:
         path = pooch.retrieve(
             entry.url,
@@ -67,7 +76,9 @@ def fetch(name: str, manifest: dict[str, ManifestEntry] | None = None) -> Path:
             progressbar=False,
         )
     except ValueError as exc:  # pooch raises ValueError on a hash mismatch
-        raise FetchError(f"{name}: downloaded file failed its SHA-256 check ({exc})") from exc
+        raise FetchError(f"{name}: downloaded file failed its SHA-256 check ({exc})", file=name,
+                         expected=entry.sha256, actual="a different file (see the message)") from exc
     except Exception as exc:  # network errors of any kind: the build falls back
-        raise FetchError(f"{name}: could not download ({type(exc).__name__})") from exc
+        raise FetchError(f"{name}: could not download ({type(exc).__name__})", file=name, expected=entry.sha256,
+                         actual=cached_hash) from exc
     return Path(path)

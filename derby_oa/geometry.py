@@ -236,3 +236,65 @@ def hex_layout(points: pd.DataFrame, area_m2: float | None = None, max_rounds: i
     out = pd.DataFrame({"area_code": points["area_code"].to_numpy(), "area_name": points["area_name"].to_numpy(),
                         "col": cols.astype(int), "row": rows.astype(int)})
     return out.sort_values(["row", "col"]).reset_index(drop=True)
+
+
+def touching_pairs(codes: Iterable[str], geoms: Iterable[shapely.Geometry], tolerance: float = 1e-4) -> set[tuple[str, str]]:
+    """Pairs (sorted codes) of areas whose boundaries meet, within `tolerance` degrees (about 10 m)."""
+    codes, geoms = list(codes), list(geoms)
+    grown = [g.buffer(tolerance) for g in geoms]
+    return {tuple(sorted((codes[i], codes[j]))) for i in range(len(codes)) for j in range(i + 1, len(codes))
+            if grown[i].intersects(grown[j]) and grown[i].intersection(grown[j]).area > tolerance ** 2}
+
+
+def tile_neighbour_pairs(layout: pd.DataFrame) -> set[tuple[str, str]]:
+    """Pairs (sorted codes) of areas whose hex tiles share an edge in an odd-r layout."""
+    at = {(int(c), int(r)): code for code, c, r in zip(layout["area_code"], layout["col"], layout["row"])}
+    return {tuple(sorted((code, at[nb]))) for (c, r), code in at.items() for nb in hex_neighbours(c, r) if nb in at}
+
+
+def adjacency_score(layout: pd.DataFrame, pairs: set[tuple[str, str]]) -> int:
+    """Tile neighbours that are real neighbours (`pairs`) minus tile neighbours that are not."""
+    tiles = tile_neighbour_pairs(layout)
+    return len(tiles & pairs) - len(tiles - pairs)
+
+
+def refine_adjacency(layout: pd.DataFrame, pairs: set[tuple[str, str]], max_moves: int = 50) -> pd.DataFrame:
+    """Improve a hex layout's adjacency: repeatedly make the first single-tile move (into a free
+    cell within one cell of the grid, scanning wards in layout order and cells by row then column)
+    that raises `adjacency_score` while the tiles stay connected, until no move does. Returns the
+    layout renormalised like `hex_layout` (top row 0, leftmost column 0), sorted by row and column."""
+    cells = {code: (int(c), int(r)) for code, c, r in zip(layout["area_code"], layout["col"], layout["row"])}
+    names = dict(zip(layout["area_code"], layout["area_name"]))
+
+    def frame(cs):
+        return pd.DataFrame({"area_code": list(cs), "area_name": [names[c] for c in cs],
+                             "col": [c for c, _ in cs.values()], "row": [r for _, r in cs.values()]})
+
+    best = adjacency_score(frame(cells), pairs)
+    for _ in range(max_moves):
+        cols = [c for c, _ in cells.values()]
+        rows = [r for _, r in cells.values()]
+        free = sorted(((c, r) for r in range(min(rows) - 1, max(rows) + 2) for c in range(min(cols) - 1, max(cols) + 2)
+                       if (c, r) not in set(cells.values())), key=lambda cr: (cr[1], cr[0]))
+        moved = False
+        for code in list(cells):
+            old = cells[code]
+            for cell in free:
+                cells[code] = cell
+                if _connected(set(cells.values())):
+                    score = adjacency_score(frame(cells), pairs)
+                    if score > best:
+                        best, moved = score, True
+                        break
+                cells[code] = old
+            if moved:
+                break
+        if not moved:
+            break
+    out = frame(cells)
+    rows, cols = out["row"].to_numpy(), out["col"].to_numpy()
+    q = cols - (rows - (rows & 1)) // 2  # translate in axial coordinates so odd-r offsets keep their meaning
+    rows = rows - rows.min()
+    cols = q + (rows - (rows & 1)) // 2
+    out["row"], out["col"] = rows, cols - cols.min()
+    return out.sort_values(["row", "col"]).reset_index(drop=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import config, history, store, write_lock
 from .queries import uploads as uq
 from .schema import OBS_COLUMNS, OBS_KEY
 from .upload_formats import (  # noqa: F401  (re-exported for the page and the command line)
@@ -337,7 +337,9 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format})
         return CommitResult(upload_id, source_id, len(new), len(changed))
 
-    return store.atomic_update(change, path)
+    what = f"an upload commit ({report.file_name})"
+    with write_lock.hold(path or config.db_path(), what), history.recording(path, f"upload of {report.file_name}"):
+        return store.atomic_update(change, path, what=what)
 
 
 def undo_last(path: Path | None = None) -> UndoResult:
@@ -349,7 +351,8 @@ def undo_last(path: Path | None = None) -> UndoResult:
         removed, restored = uq.undo_upload(con, int(last["upload_id"]))
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
-    return store.atomic_update(change, path)
+    with write_lock.hold(path or config.db_path(), "an undo"), history.recording(path, "undo of the last upload"):
+        return store.atomic_update(change, path, what="an undo")
 
 
 def template_bytes() -> bytes:

@@ -3,8 +3,9 @@
 Every builder returns `(deck, legend)`. The deck is `pdk.Deck(..., map_provider=None)`, with no
 basemap and no external requests. The legend is a list of `(label, [r, g, b, a])` for the page to
 show as HTML. Classes use the GOV.UK Analysis Function sequential blues (#12436D dark blue,
-#2073BC mid blue, #6BACE6 light blue) plus two lighter tints of the light blue, so there are 5
-classes. Features with no data are drawn grey (#B1B4B6) with a thick dark outline and diagonal
+#2073BC mid blue, #6BACE6 light blue) plus two lighter tints of the light blue: at most 5 classes,
+never more than the distinct values shown, never overlapping (`class_bounds`). Dark always means
+worse (`worse_end`, from the indicator's polarity or "1 = most deprived"). Features with no data are drawn grey (#B1B4B6) with a thick dark outline and diagonal
 hatching. Their `value_label` is "no data", so a missing value never gets the colour of zero.
 Tooltips show the area name, the value, its rank among the areas shown, and the source.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -50,35 +52,36 @@ def _clean_values(values: Mapping[str, float | None], codes: Sequence[str]) -> d
     return {c: (None if _missing(values.get(c)) else float(values.get(c))) for c in codes}
 
 
-def class_breaks(values: Sequence[float], k: int = N_CLASSES, method: str = "quantile") -> list[float]:
-    """Ascending class edges (at most k + 1, duplicates removed) for the non-missing values.
+def _rounded(values: Sequence, decimals: int) -> list[float]:
+    return [round(float(v), decimals) for v in values if not _missing(v)]
 
-    `method` is "quantile" (equal counts) or "equal" (equal intervals).
+
+def class_bounds(values: Sequence[float | None], k: int = N_CLASSES, decimals: int = 1) -> list[tuple[float, float]]:
+    """Ascending classes as (lowest, highest) member value, from the non-missing values rounded to
+    the `decimals` shown.
+
+    Quantile by rank: a value goes to class floor(k * (number of values below it) / n), so tied
+    values always share a class, and classes that would be empty are dropped. Hence there are at
+    most min(k, distinct values) classes, each class starts and ends at a value present in the
+    data, and one class's highest value is strictly below the next class's lowest: the ranges never
+    overlap, even as printed.
     """
-    vals = np.array([v for v in values if not _missing(v)], dtype=float)
-    if vals.size == 0:
-        return []
-    if method == "quantile":
-        edges = np.quantile(vals, np.linspace(0, 1, k + 1))
-    elif method == "equal":
-        edges = np.linspace(vals.min(), vals.max(), k + 1)
-    else:
-        raise ValueError(f"unknown classification method '{method}'")
-    out: list[float] = []
-    for e in edges:
-        if not out or e > out[-1] + 1e-12:
-            out.append(float(e))
-    return out if len(out) > 1 else [out[0], out[0]]
+    vals = sorted(_rounded(values, decimals))
+    n = len(vals)
+    groups: dict[int, list[float]] = {}
+    for v in sorted(set(vals)):
+        below = sum(1 for x in vals if x < v)
+        groups.setdefault(k * below // n, []).append(v)
+    return [(min(g), max(g)) for _, g in sorted(groups.items())]
 
 
-def class_index(value: float | None, edges: Sequence[float]) -> int | None:
-    """0-based class of `value` (classes are [e0, e1], (e1, e2], ...); None when missing."""
-    if _missing(value) or len(edges) < 2:
+def class_index(value: float | None, bounds: Sequence[tuple[float, float]], decimals: int = 1) -> int | None:
+    """0-based class of `value` (rounded to `decimals`): the last class whose lowest value is at or
+    below it, i.e. half-open classes [lo_i, lo_i+1); None when missing or there are no classes."""
+    if _missing(value) or not bounds:
         return None
-    for i in range(1, len(edges)):
-        if value <= edges[i] + 1e-12:
-            return i - 1
-    return len(edges) - 2
+    v = round(float(value), decimals)
+    return max([i for i, (lo, _) in enumerate(bounds) if lo <= v] or [0])
 
 
 def class_colours(n: int, reverse: bool = False) -> list[list[int]]:
@@ -86,6 +89,40 @@ def class_colours(n: int, reverse: bool = False) -> list[list[int]]:
     picks = {1: [0], 2: [2, 0], 3: [4, 2, 0], 4: [4, 2, 1, 0], 5: [4, 3, 2, 1, 0]}[max(1, min(n, 5))]
     colours = [rgba(SEQUENTIAL_HEX[i]) for i in picks]
     return colours[::-1] if reverse else colours
+
+
+MOST_DEPRIVED_IS_ONE = re.compile(r"1\s*=\s*(the\s+)?most deprived", re.IGNORECASE)
+
+
+def worse_end(meta: Mapping) -> str | None:
+    """Which end of an indicator is worse: "low", "high", or None when neither is.
+
+    From the polarity (higher_is_better -> "low"; lower_is_better -> "high"); for indicators with
+    no polarity, national deprivation ranks and deciles whose definition says "1 = most deprived"
+    are worse when low. Population counts and the like have no worse end.
+    """
+    polarity = meta.get("polarity")
+    if polarity == "higher_is_better":
+        return "low"
+    if polarity == "lower_is_better":
+        return "high"
+    text = f"{meta.get('definition') or ''} {meta.get('title') or ''}"
+    return "low" if MOST_DEPRIVED_IS_ONE.search(text) else None
+
+
+def dark_is_low(meta: Mapping) -> bool:
+    """True when the map should draw low values dark: dark always means worse."""
+    return worse_end(meta) == "low"
+
+
+def direction_note(meta: Mapping) -> str:
+    """One line for a map legend saying what dark means for this indicator."""
+    end = worse_end(meta)
+    if end == "low":
+        return "Darker = worse (lower values)"
+    if end == "high":
+        return "Darker = worse (higher values)"
+    return "Darker = higher values (neither end is better or worse)"
 
 
 def format_value(value: float | None, decimals: int = 1, unit: str = "") -> str:
@@ -112,13 +149,14 @@ def rank_labels(values: Mapping[str, float | None], descending: bool = True, nou
     return out
 
 
-def legend_entries(edges: Sequence[float], colours: Sequence[list[int]], decimals: int = 1, unit: str = "",
-                   include_no_data: bool = True) -> list[tuple[str, list[int]]]:
-    """(label, rgba) per class in ascending order, then the no-data entry."""
+def legend_entries(bounds: Sequence[tuple[float, float]], colours: Sequence[list[int]], decimals: int = 1,
+                   unit: str = "", include_no_data: bool = True) -> list[tuple[str, list[int]]]:
+    """(label, rgba) per class in ascending order ("2.7 to 3.1", or "47.2%" for a one-value class),
+    then the no-data entry."""
     out = []
-    for i in range(len(edges) - 1):
-        lo, hi = format_value(edges[i], decimals, unit), format_value(edges[i + 1], decimals, unit)
-        out.append((lo if lo == hi else f"{lo} to {hi}", list(colours[i])))
+    for (lo, hi), colour in zip(bounds, colours):
+        a, b = format_value(lo, decimals, unit), format_value(hi, decimals, unit)
+        out.append((a if a == b else f"{a} to {b}", list(colour)))
     if include_no_data:
         out.append(("No data", list(NO_DATA_RGBA)))
     return out
@@ -166,15 +204,17 @@ def _deck(layers: list, view: dict, tooltip: dict) -> pdk.Deck:
                        map_provider=None, tooltip=tooltip)
 
 
-def _style_features(fc: dict, colour_of: Mapping[str, list[int] | None], ranks: Mapping[str, str]) -> list[str]:
-    """Add fill/line/rank properties in place; returns the codes with no data."""
+def _style_features(fc: dict, colour_of: Mapping[str, list[int] | None], ranks: Mapping[str, str],
+                    missing_labels: Mapping[str, str] | None = None) -> list[str]:
+    """Add fill/line/rank properties in place; returns the codes with no data (labelled "no data",
+    or `missing_labels[code]`, e.g. "c" for a suppressed figure)."""
     no_data = []
     for f in fc["features"]:
         p = f["properties"]
         fill = colour_of.get(p["area_code"])
         if fill is None or p["value"] is None:
             no_data.append(p["area_code"])
-            p["value_label"] = geometry.NO_DATA_LABEL
+            p["value_label"] = (missing_labels or {}).get(p["area_code"], geometry.NO_DATA_LABEL)
             p.update(fill=list(NO_DATA_RGBA), line=list(NO_DATA_OUTLINE_RGBA), line_w=2.5)
         else:
             p.update(fill=list(fill), line=list(OUTLINE_RGBA), line_w=1)
@@ -203,13 +243,14 @@ def _choropleth_layers(fc: dict, layer_id: str, no_data: list[str]) -> list[pdk.
 
 def ward_choropleth(boundaries: pd.DataFrame | Mapping, values: Mapping[str, float | None], *,
                     title: str, source: str, unit: str = "", decimals: int = 1,
-                    method: str = "quantile", reverse: bool = False, layer: str = "ward",
+                    dark_low: bool = False, missing_labels: Mapping[str, str] | None = None, layer: str = "ward",
                     vintage: str | None = None, layer_id: str = "ward-map",
                     rank_descending: bool = True, width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
     """Ward choropleth from boundary rows (or a FeatureCollection) and `values` by area code.
 
-    5 classes (`method` "quantile" or "equal") from the values shown; `reverse` makes low values
-    dark. Returns (deck, legend).
+    Up to 5 classes (`class_bounds`) of the values shown; dark = high, or dark = low with
+    `dark_low` (pass `dark_is_low(meta)` so that dark always means worse). A missing value reads
+    "no data", or `missing_labels[code]` (e.g. "c" for a suppressed figure). Returns (deck, legend).
     """
     if isinstance(boundaries, pd.DataFrame):
         fc = geometry.boundaries_to_geojson(boundaries, values, layer=layer, vintage=vintage, decimals=decimals)
@@ -223,13 +264,19 @@ def ward_choropleth(boundaries: pd.DataFrame | Mapping, values: Mapping[str, flo
         v = vals[f["properties"]["area_code"]]
         f["properties"]["value"] = v
         f["properties"]["value_label"] = format_value(v, decimals, unit)
-    edges = class_breaks(list(vals.values()), N_CLASSES, method)
-    colours = class_colours(max(len(edges) - 1, 1), reverse)
-    colour_of = {c: (colours[class_index(v, edges)] if v is not None else None) for c, v in vals.items()}
-    no_data = _style_features(fc, colour_of, rank_labels(vals, rank_descending, "wards"))
+    bounds, colours, colour_of = _classes(vals, decimals, dark_low)
+    no_data = _style_features(fc, colour_of, rank_labels(vals, rank_descending, "wards"), missing_labels)
     view = geometry.fit_view(geometry.bounds_of(fc), width, height)
     deck = _deck(_choropleth_layers(fc, layer_id, no_data), view, _tooltip(title, source))
-    return deck, legend_entries(edges, colours, decimals, unit)
+    return deck, legend_entries(bounds, colours, decimals, unit)
+
+
+def _classes(vals: Mapping[str, float | None], decimals: int, dark_low: bool):
+    """(bounds, colours, colour by code) for the values of a map; no colour for missing values."""
+    bounds = class_bounds(list(vals.values()), N_CLASSES, decimals)
+    colours = class_colours(len(bounds), dark_low)
+    colour_of = {c: (None if v is None else colours[class_index(v, bounds, decimals)]) for c, v in vals.items()}
+    return bounds, colours, colour_of
 
 
 DECILE_CLASSES = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10))
@@ -240,7 +287,8 @@ def lsoa_decile_map(boundaries: pd.DataFrame | Mapping, deciles: Mapping[str, fl
                     layer_id: str = "lsoa-map", vintage: str | None = "2011",
                     ward_outlines: pd.DataFrame | None = None, ward_vintage: str | None = None,
                     width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
-    """LSOAs coloured by national decile in 5 fixed bands (1-2 darkest = most deprived 20%).
+    """LSOAs coloured by national decile in 5 fixed bands (1-2 darkest = most deprived 20%, so
+    dark = worse as on the ward maps); the legend lists only the bands that some LSOA falls in.
 
     `ward_outlines` (boundary rows, layer ward) adds ward borders on top.
     """
@@ -274,14 +322,15 @@ def lsoa_decile_map(boundaries: pd.DataFrame | Mapping, deciles: Mapping[str, fl
                                 filled=False, get_line_color=[11, 12, 12, 255], get_line_width=2,
                                 line_width_units="'pixels'"))
     view = geometry.fit_view(geometry.bounds_of(fc), width, height)
+    used = {tuple(c) for c in colour_of.values() if c is not None}  # only the bands the map shows
     legend = [(f"Deciles {lo}-{hi}" + (" (most deprived 20%)" if lo == 1 else " (least deprived 20%)" if hi == 10 else ""),
-               list(colours[i])) for i, (lo, hi) in enumerate(DECILE_CLASSES)]
+               list(colours[i])) for i, (lo, hi) in enumerate(DECILE_CLASSES) if tuple(colours[i]) in used]
     legend.append(("No data", list(NO_DATA_RGBA)))
     return _deck(layers, view, _tooltip(title, source)), legend
 
 
 def hex_map(layout: pd.DataFrame, values: Mapping[str, float | None], *, title: str, source: str,
-            unit: str = "", decimals: int = 1, method: str = "quantile", reverse: bool = False,
+            unit: str = "", decimals: int = 1, dark_low: bool = False, missing_labels: Mapping[str, str] | None = None,
             layer_id: str = "ward-hex", size: float = geometry.HEX_SIZE, rank_descending: bool = True,
             width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
     """Equal-tile hex map of wards (layout columns area_code, area_name, col, row).
@@ -290,21 +339,21 @@ def hex_map(layout: pd.DataFrame, values: Mapping[str, float | None], *, title: 
     """
     codes = list(layout["area_code"])
     vals = _clean_values(values, codes)
-    edges = class_breaks(list(vals.values()), N_CLASSES, method)
-    colours = class_colours(max(len(edges) - 1, 1), reverse)
+    bounds, colours, colour_of = _classes(vals, decimals, dark_low)
     ranks = rank_labels(vals, rank_descending, "wards")
     rings = geometry.hex_polygons(layout, size)
     centres = geometry.hex_centres(layout, size)
     tiles, labels = [], []
     for (code, name), ring, centre in zip(zip(layout["area_code"], layout["area_name"]), rings, centres):
         v = vals[code]
-        k = class_index(v, edges)
-        dark = k is not None and sum(colours[k][:3]) < 400
+        fill = colour_of[code]
+        dark = fill is not None and sum(fill[:3]) < 400
         tiles.append({"area_code": code, "area_name": name, "polygon": ring, "value": v,
-                      "value_label": format_value(v, decimals, unit), "rank_label": ranks[code],
-                      "fill": list(NO_DATA_RGBA if k is None else colours[k]),
-                      "line": list(NO_DATA_OUTLINE_RGBA if k is None else [255, 255, 255, 255]),
-                      "line_w": 3 if k is None else 1.5})
+                      "value_label": (missing_labels or {}).get(code, geometry.NO_DATA_LABEL) if v is None
+                      else format_value(v, decimals, unit), "rank_label": ranks[code],
+                      "fill": list(NO_DATA_RGBA if fill is None else fill),
+                      "line": list(NO_DATA_OUTLINE_RGBA if fill is None else [255, 255, 255, 255]),
+                      "line_w": 3 if fill is None else 1.5})
         labels.append({"position": centre, "text": name[:4],
                        "colour": [255, 255, 255, 255] if dark else [11, 12, 12, 255]})
     layers = [
@@ -327,7 +376,7 @@ def hex_map(layout: pd.DataFrame, values: Mapping[str, float | None], *, title: 
     xs = [p[0] for r in rings for p in r]
     ys = [p[1] for r in rings for p in r]
     view = geometry.fit_view((min(xs), min(ys), max(xs), max(ys)), width, height)
-    return _deck(layers, view, _tooltip(title, source)), legend_entries(edges, colours, decimals, unit)
+    return _deck(layers, view, _tooltip(title, source)), legend_entries(bounds, colours, decimals, unit)
 
 
 def outline_layer(boundaries: pd.DataFrame, outlines: Mapping[str, str], *, vintage: str | None = None,

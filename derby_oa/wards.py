@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import config, geometry, maps, stats
+from . import config, geometry, maps, stats, store
 
 PLAN, CURRENT = config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT
 VINTAGES = (PLAN, CURRENT)
 VINTAGE_LABELS = {PLAN: "17 wards, 2003-2023 (plan period)", CURRENT: "18 wards from May 2023"}
 DEFAULT_INDICATOR = "gld"
+BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
+                    "non_disadvantaged": "Other pupils", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
 DEFAULT_PAIR = ("Arboretum", "Allestree")  # the plan's example of the gap (GLD 2015/16)
 NO_DATA = geometry.NO_DATA_LABEL
 METHODS_PATH = config.PROJECT_ROOT / "docs" / "methods-wards.md"
@@ -88,6 +90,16 @@ def fmt(value, meta: Mapping) -> str:
                              meta.get("unit") or "")
 
 
+SYMBOLS = ("c", "x", "z")  # DfE symbols: suppressed, not available, not applicable
+
+
+def fmt_status(value, status, meta: Mapping) -> str:
+    """Like `fmt`, but a missing value with a DfE status reads as its symbol (`c`, `x`, `z`)."""
+    if _missing(value) and isinstance(status, str) and status in SYMBOLS:
+        return status
+    return fmt(value, meta)
+
+
 def difference_unit(meta: Mapping) -> str:
     """Words for a difference: "percentage points" for %, else the unit (or nothing)."""
     unit = meta.get("unit") or ""
@@ -108,15 +120,16 @@ def ranking(values: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     """Wards ranked by value (1 = highest; ties share the best rank), wards with no data last.
 
     `values`: area_code, area_name, value (+ status, source_title). Returns area_code, area_name,
-    value, rank (Int64, NA without data), label (formatted value or "no data"), status.
+    value, rank (Int64, NA without data), label (formatted value, a DfE symbol such as `c`, or
+    "no data" when there is no row), status.
     """
     df = values[["area_code", "area_name", "value"]].copy()
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
     df["rank"] = df["value"].rank(ascending=False, method="min").astype("Int64")
-    df["label"] = df["value"].map(lambda v: fmt(v, meta))
     status = values["status"] if "status" in values else pd.Series(None, index=values.index)
     df["status"] = status.where(status.notna(), "no row").astype(object).to_numpy()
     df.loc[df["value"].isna() & (df["status"] == "published"), "status"] = "x"
+    df["label"] = [fmt_status(v, st, meta) for v, st in zip(df["value"], df["status"])]
     return df.sort_values(["value", "area_name"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
 
@@ -127,6 +140,38 @@ def rank_text(rank, n: int) -> str:
     r = int(rank)
     suffix = "th" if 10 <= r % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(r % 10, "th")
     return f"{r}{suffix} of {n} wards with data (1 = highest)"
+
+
+# --- small numbers -------------------------------------------------------------------------------
+
+SMALL_NUMBER_LIMIT = 10  # fewer than 10 children: suppressed (`c`)
+SUPPRESSION_NOTE = ("Ward figures loaded by officers are suppressed (shown as c) when they rest on fewer than 10 "
+                    "children: a count of fewer than 10, or a percentage whose numerator or denominator is under "
+                    "10. This is done before anything is drawn or exported.")
+
+
+def suppress_small_numbers(rows: pd.DataFrame, unit: str | None = None) -> pd.DataFrame:
+    """Ward rows loaded by officers (source `upload:<id>`) with the DfE small-number rule applied:
+    a row with a numerator or denominator under 10, or a count (`unit`, or a `unit` column, is
+    "count") under 10, gets value, counts and interval removed and status `c`. Published rows and
+    rows without counts are returned unchanged. Returns a copy with a boolean `suppressed` column."""
+    df = rows.copy()
+    loaded = df["source_id"].astype(str).str.startswith(store.UPLOAD_SOURCE_PREFIX) if "source_id" in df else \
+        pd.Series(False, index=df.index)
+    small = pd.Series(False, index=df.index)
+    for col in ("numerator", "denominator"):
+        if col in df:
+            small |= pd.to_numeric(df[col], errors="coerce").lt(SMALL_NUMBER_LIMIT).fillna(False)
+    units = df["unit"] if "unit" in df else pd.Series(unit, index=df.index)
+    small |= (units == "count") & pd.to_numeric(df["value"], errors="coerce").lt(SMALL_NUMBER_LIMIT).fillna(False)
+    hit = loaded & small
+    for col in ("value", "numerator", "denominator", "lower_ci", "upper_ci"):
+        if col in df:
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype(float).mask(hit)
+    if "status" in df:
+        df["status"] = df["status"].astype(object).mask(hit, "c")
+    df["suppressed"] = hit.to_numpy()
+    return df
 
 
 # --- comparison -----------------------------------------------------------------------------------
@@ -222,7 +267,7 @@ def _figure(row: Mapping | None, code: str, name: str, meta: Mapping, derby: flo
     verdict, reason = _judge(row, england, meta) if judge else (stats.NOT_JUDGED, "")
     source = row.get("source_title")
     source = "" if _missing(source) else f"{source}" + (f" ({row['publisher']})" if not _missing(row.get("publisher")) else "")
-    return Figure(code, name, value, fmt(value, meta), rank,
+    return Figure(code, name, value, fmt_status(value, row.get("status"), meta), rank,
                   None if vs_d is None else round(vs_d, d), None if vs_e is None else round(vs_e, d),
                   verdict, reason, source)
 

@@ -1,7 +1,7 @@
 """SQL console: officers' own read-only queries, with worked examples (the query lives in the URL as `q`)."""
 import streamlit as st
 
-from derby_oa import exports, sql_guard
+from derby_oa import exports, queries, sql_guard
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
 
@@ -42,9 +42,7 @@ if query.strip():
                            key="sql-xlsx")
 
 with st.expander("Tables and columns"):
-    st.dataframe(sql_guard.run("SELECT table_name, column_name, data_type FROM information_schema.columns "
-                               "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position", con).frame,
-                 hide_index=True, width="stretch")
+    st.dataframe(queries.table_columns(con), hide_index=True, width="stretch")
     st.caption("Data model: areas, indicators and observations (one row per indicator, area, period and pupil "
                "group); sources carry each publication's licence and attribution.")
 

@@ -1,4 +1,5 @@
-"""Wards: where in Derby the gaps are. Map, two-ward comparison, LSOA drill-down and ranking."""
+"""Wards: where in Derby the gaps are. Map, two-ward comparison, ward profile, where children are
+worst off, and ranking."""
 import streamlit as st
 
 from derby_oa import wards
@@ -20,9 +21,14 @@ map_style = wards_view.map_section(con, view)
 st.header("Compare two wards")
 wards_view.ward_pickers(view)
 wards_view.compare_section(con, view)
+st.subheader("Every ward indicator at once")
+wards_view.compare_all_section(view)
 
-st.header(f"Inside {view.names.get(view.ward_a, view.ward_a)}: its neighbourhoods by deprivation")
-wards_view.drilldown_section(con, view)
+st.header("Ward profile")
+wards_view.profile_section(con, view)
+
+st.header("Where are children worst off?")
+scatter = wards_view.need_section(view)
 
 if view.indicator is not None:
     st.header("All wards ranked")
@@ -34,6 +40,6 @@ wards_view.plan_figures_section(con)
 with st.expander("Methods: how the ward figures and maps are made"):
     st.markdown(wards.methods_markdown())
 
-wards_view.sync_url(view, map_style)
+wards_view.sync_url(view, map_style, scatter)
 widgets.copy_link()
 wards_view.sources_note(con, view)

@@ -1,6 +1,13 @@
-"""Shared fixtures: published files from the mirror/cache, and throwaway databases."""
+"""Shared fixtures (published files, throwaway databases) and the test tiers.
+
+Published files come from `DERBY_OA_DATA_MIRROR`, the download cache or, with internet, one
+hash-checked download each (pooch). With none of them, tests that need those files skip with one line
+saying how to get them; the rest run. Tiers are markers given here by folder and fixture use:
+`pure`, `database`, `apptest`, `browser` (and `soak`, run by the benchmark, not by default).
+"""
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -11,15 +18,60 @@ from derby_oa.errors import FetchError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MIRROR = ROOT.parent / "shared" / "data" / "raw"
+NEED_DATA = ("published data unavailable: set DERBY_OA_DATA_MIRROR to a folder holding the files of "
+             "data/manifest.tsv, or run with internet once so they download into data/cache/")
+# Build outcomes that mean "not obtainable here", as opposed to a file that failed its hash check.
+UNAVAILABLE = ("not in the mirror or cache", "could not download")
+
+DB_FIXTURES = {"full_db", "default_db", "con_full", "con_default", "raw"}
+DB_NAMES = {"build", "connect", "duckdb"}  # a test that builds or opens a database itself
+APPTEST_NAMES = {"run_page", "AppTest"}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _mirror_env():
-    """Point the fetcher at ../shared/data/raw when no mirror is configured and it exists."""
+def pytest_configure(config):
+    """Point the fetcher at ../shared/data/raw when no mirror is configured and that folder exists."""
     if not os.environ.get("DERBY_OA_DATA_MIRROR") and DEFAULT_MIRROR.is_dir():
         os.environ["DERBY_OA_DATA_MIRROR"] = str(DEFAULT_MIRROR)
-    os.environ.setdefault("DERBY_OA_OFFLINE", "1")
-    yield
+
+
+def _names_used(func, depth: int = 2) -> set[str]:
+    """Global names a test uses, following module-level helpers it calls (two levels)."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return set()
+    names = set(code.co_names)
+    for const in code.co_consts:  # nested functions and comprehensions
+        if inspect.iscode(const):
+            names |= set(const.co_names)
+    if depth:
+        module_globals = getattr(func, "__globals__", {})
+        for name in list(names):
+            helper = module_globals.get(name)
+            if inspect.isfunction(helper) and helper.__module__ == func.__module__:
+                names |= _names_used(helper, depth - 1)
+    return names
+
+
+def tier(item) -> str:
+    """The tier of a collected test: browser, apptest, database or pure."""
+    if "browser" in Path(str(item.fspath)).parts:
+        return "browser"
+    names = _names_used(getattr(item, "function", None))
+    if names & APPTEST_NAMES:
+        return "apptest"
+    if set(item.fixturenames) & DB_FIXTURES or names & DB_NAMES:
+        return "database"
+    return "pure"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier(item)))
+
+
+def skip_without_published_data() -> None:
+    """Skip the calling test (one reason, one summary line for all of them)."""
+    pytest.skip(NEED_DATA)
 
 
 @pytest.fixture(scope="session")
@@ -28,19 +80,23 @@ def raw():
     def get(name: str) -> Path:
         try:
             return fetch.fetch(name)
-        except FetchError as exc:  # pragma: no cover - only without mirror and network
-            pytest.fail(f"published file unavailable: {exc}. Set DERBY_OA_DATA_MIRROR.")
+        except FetchError as exc:
+            if any(reason in str(exc) for reason in UNAVAILABLE):
+                skip_without_published_data()
+            raise  # a file that is present but wrong is a failure, not a skip
     return get
 
 
 @pytest.fixture(scope="session")
-def full_db(tmp_path_factory, _mirror_env) -> Path:
-    """A database built from the plan and every published source (via the mirror)."""
+def full_db(tmp_path_factory) -> Path:
+    """A database built from the plan and every published source (mirror, cache or one download)."""
     from derby_oa.build import build
 
     path = tmp_path_factory.mktemp("full") / "derby_oa.duckdb"
     report = build(path)
     skipped = [line for line in report.lines if line[1] == "skipped"]
+    if skipped and all(any(reason in line[2] for reason in UNAVAILABLE) for line in skipped):
+        skip_without_published_data()
     assert not skipped, f"sources skipped in the full build: {skipped}"
     return path
 

@@ -99,6 +99,7 @@ def test_cli_build_exits_zero_offline(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DERBY_OA_DB", str(tmp_path / "cli.duckdb"))
     monkeypatch.setenv("DERBY_OA_DATA_MIRROR", str(tmp_path / "none"))
     monkeypatch.setenv("DERBY_OA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DERBY_OA_OFFLINE", "1")
     assert main(["build"]) == 0
     out = capsys.readouterr().out
     assert "skipped" in out and "dfe_lait" in out and "Traceback" not in out

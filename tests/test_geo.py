@@ -262,13 +262,12 @@ def test_lsoa_and_hex_maps(bounds, iod_bundle):
     assert spondon["value_label"] == "no data" and spondon["fill"] == maps.NO_DATA_RGBA
 
 
-def test_class_breaks_and_labels():
-    assert maps.class_breaks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == pytest.approx([1, 2.8, 4.6, 6.4, 8.2, 10])
-    assert maps.class_breaks([0, 10], method="equal") == pytest.approx([0, 2, 4, 6, 8, 10])
-    assert maps.class_breaks([None, float("nan")]) == []
-    assert maps.class_breaks([3, 3, 3]) == [3, 3]
-    edges = maps.class_breaks([0, 0, 0, 5, 10])
-    assert maps.class_index(0, edges) == 0 and maps.class_index(None, edges) is None
+def test_class_bounds_and_labels():
+    assert maps.class_bounds([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)]
+    assert maps.class_bounds([None, float("nan")]) == []
+    assert maps.class_bounds([3, 3, 3]) == [(3, 3)]
+    bounds = maps.class_bounds([0, 0, 0, 5, 10])
+    assert maps.class_index(0, bounds) == 0 and maps.class_index(None, bounds) is None
     assert maps.format_value(float("nan")) == "no data"
     assert maps.format_value(12345, 0, "count") == "12,345"
     ranks = maps.rank_labels({"a": 1.0, "b": 3.0, "c": None})

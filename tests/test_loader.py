@@ -291,7 +291,8 @@ def test_a_failure_during_commit_leaves_nothing_half_written(db_copy, monkeypatc
     with pytest.raises(RuntimeError, match="disk full"):
         loader.commit(report, db_copy)
     assert fingerprint(db_copy) == before
-    assert sorted(p.name for p in db_copy.parent.iterdir()) == ["derby_oa.duckdb"]
+    # no temporary file is left; the (empty) lock file stays beside the database
+    assert sorted(p.name for p in db_copy.parent.iterdir()) == ["derby_oa.duckdb", "derby_oa.duckdb.lock"]
 
 
 def test_commit_refuses_when_the_database_changed_since_the_check(db_copy):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -28,7 +29,15 @@ def infos(at) -> list[str]:
 
 
 def link(at) -> str:
-    return at.text_input(key="copy-link").value
+    """The page's "Link to this view" (AppTest has no browser address, so it starts at the page's path)."""
+    shown = [c.value for c in at.code if c.value.startswith("/")]
+    assert len(shown) == 1, f"expected one link to this view, found {shown}"
+    return shown[0]
+
+
+def page_path(page: str) -> str:
+    """The URL path a page is served at: / for the overview, /<file stem> for the others."""
+    return "/" if page == "pages/overview.py" else "/" + Path(page).stem
 
 
 def test_every_registered_page_is_covered():
@@ -195,7 +204,27 @@ def test_accessibility_ignores_unknown_parameters(full_db):
     at = run_page(full_db, "pages/accessibility.py", {"ind": "nope", "present": "0"})
     assert not at.exception
     assert not any(widgets.PRESENT_CSS.strip() in m.value for m in at.markdown)
-    assert link(at).startswith("?")
+    assert link(at) == "/accessibility?ind=nope&present=0"
+
+
+@pytest.mark.parametrize("page", registered_pages())
+def test_link_to_this_view_names_the_page_and_its_parameters(page, full_db):
+    """The link holds the page's path (not just `?...`), so pasted anywhere it opens this page."""
+    at = run_page(full_db, page)
+    assert not at.exception, at.exception
+    shown = link(at)
+    path, _, query = shown.partition("?")
+    assert path == page_path(page), shown
+    assert dict(parse_qsl(query, keep_blank_values=True)) == _qp(at), shown
+
+
+def test_explorer_link_is_the_whole_view(full_db):
+    at = run_page(full_db, "pages/explore.py", {"ind": "gld", "area": DERBY, "view": "pivot"})
+    assert not at.exception
+    path, _, query = link(at).partition("?")
+    assert path == "/explore"
+    assert dict(parse_qsl(query)) == _qp(at)
+    assert {"ind": "gld", "view": "pivot"}.items() <= _qp(at).items()
 
 
 # ---- pages built by other issues: written against their current code, with the parameters they support ------

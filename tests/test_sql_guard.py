@@ -97,7 +97,26 @@ ATTACKS = {
     "dotted name as file": ("SELECT * FROM areas.csv", "not a table"),
     "duckdb_extensions": ("SELECT * FROM duckdb_extensions()", "duckdb_extensions"),
     "EXPLAIN ANALYZE": ("EXPLAIN ANALYZE SELECT 1", "EXPLAIN"),
-    "PIVOT statement": ("PIVOT areas ON area_type", "PIVOT"),
+    # system views reached by a qualified name while a CTE takes the bare name (issue 10)
+    "CTE shadows main.duckdb_databases": ("WITH duckdb_databases AS (SELECT 1) SELECT path FROM main.duckdb_databases",
+                                          "not a table"),
+    "CTE shadows system.main.duckdb_databases": (
+        "WITH duckdb_databases AS (SELECT 1) SELECT * FROM system.main.duckdb_databases", "not a table"),
+    "CTE shadows pg_catalog.pg_settings": ("WITH pg_settings AS (SELECT 1) SELECT * FROM pg_catalog.pg_settings",
+                                           "not a table"),
+    "CTE shadows main.pragma_database_list": (
+        "WITH pragma_database_list AS (SELECT 1) SELECT * FROM main.pragma_database_list", "not a table"),
+    "CTE shadows main.duckdb_logs": ("WITH duckdb_logs AS (SELECT 1) SELECT * FROM main.duckdb_logs", "not a table"),
+    "CTE named like a table of another schema": ("WITH areas AS (SELECT 1) SELECT * FROM other.areas", "not a table"),
+    # a PIVOT without IN lists is still checked
+    "PIVOT of a file": ("PIVOT read_csv('/etc/passwd') ON column0", "read_csv"),
+    "PIVOT of a file name": ("PIVOT '/etc/passwd' ON column0 USING count(*)", "not a table"),
+    "PIVOT over a file in a subquery": ("PIVOT (SELECT * FROM read_text('/etc/passwd')) ON filename", "read_text"),
+    "PIVOT with a file in USING": ("PIVOT areas ON area_type USING max((SELECT content FROM read_text('/etc/x')))",
+                                   "read_text"),
+    # a statement word used where a statement could begin
+    "CTE then LOAD": ("WITH x AS (SELECT 1) LOAD httpfs", "LOAD"),
+    "subquery then SET": ("SELECT * FROM (SET threads = 64)", "SET"),
     "PREPARE": ("PREPARE p AS SELECT 1", "PREPARE"),
     "empty": ("   ", "empty"),
     "only a comment": ("-- nothing", "no statement"),
@@ -189,10 +208,27 @@ def test_limits_are_stated():
     "SELECT 'DROP TABLE areas; COPY x' AS harmless_text",
     'SELECT area_name AS "delete" FROM areas LIMIT 1',
     "SELECT [x * 2 FOR x IN range(3)] AS l",
+    "SELECT now() AS now",
+    "SELECT 1 AS load",
+    "SELECT load FROM (SELECT 1 AS load) WHERE (load IS NOT NULL) AND (load + 1) > 0",
+    "SELECT count(load), max(set) FROM (SELECT 1 AS load, 2 AS set)",
+    "SELECT * FROM main.areas LIMIT 1",
+    "SELECT * FROM derby_oa.main.areas LIMIT 1",
+    "WITH duckdb_databases AS (SELECT 1 AS n) SELECT n FROM duckdb_databases",
+    "PIVOT observations ON year USING max(value) GROUP BY indicator_id",
+    "PIVOT (SELECT area_code, year, value FROM observations WHERE indicator_id = 'gld') ON year USING max(value)",
+    "SELECT * FROM (PIVOT observations ON breakdown USING count(*) GROUP BY indicator_id) LIMIT 5",
+    "UNPIVOT (SELECT 1 AS a, 2 AS b) ON a, b INTO NAME k VALUE v",
     *sql_guard.EXAMPLES.values(),
 ])
 def test_ordinary_queries_run(sql, con_full):
     assert isinstance(sql_guard.run(sql, con_full).frame, pd.DataFrame)
+
+
+def test_pivot_without_in_list_gives_the_real_values(con_full):
+    df = sql_guard.run("PIVOT (SELECT area_code, year, value FROM observations WHERE indicator_id = 'gld' "
+                       "AND breakdown = 'all' AND area_code = 'E06000015') ON year USING max(value)", con_full).frame
+    assert df.loc[0, "area_code"] == "E06000015" and df.loc[0, "2019"] == 70.7
 
 
 def test_query_returns_real_values(con_full):
@@ -231,3 +267,84 @@ def test_cli_output_is_formula_safe(full_db):
     out = _cli(full_db, "SELECT '=1+1' AS a, '@SUM(1)' AS b, -1 AS n")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[1] == "'=1+1,'@SUM(1),-1"
+
+
+# ---- limits that hold whatever the query does (issue 10, section 4) ---------------------------------------
+
+@pytest.mark.parametrize("sql", ["SELECT len(range(1000000000)) AS n", "SELECT repeat('x', 1500000000) AS s"])
+def test_single_value_work_is_stopped_without_growing_the_server(sql, con_full):
+    """One huge value cannot be interrupted inside DuckDB: the query's own process is bounded instead."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(QueryRefused) as refused:
+        sql_guard.run(sql, con_full)
+    assert "of memory the console allows" in refused.value.reason or "(the time limit)" in refused.value.reason
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 300 * 1024  # KB: this process stayed small
+    assert sql_guard.run("SELECT 42 AS answer", con_full).frame["answer"].tolist() == [42]
+
+
+def test_result_bytes_are_capped_as_well_as_rows(con_full):
+    with pytest.raises(QueryRefused) as refused:
+        sql_guard.run("SELECT repeat('x', 50000) AS s FROM range(10000)", con_full)
+    assert f"more than {sql_guard.MAX_RESULT_BYTES / 1e6:g} MB of values (the size cap)" in refused.value.reason
+    small = sql_guard.run("SELECT repeat('x', 1000) AS s FROM range(100)", con_full).frame
+    assert len(small) == 100 and small["s"].str.len().eq(1000).all()
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT " + "(" * 5000 + "1" + ")" * 5000,
+    "SELECT " + "abs(" * 400 + "1" + ")" * 400,
+    "SELECT " + "+".join(["1"] * 900),
+    "SELECT " + "NOT " * 2000 + "true",
+    "SELECT 1 " + "|| 1 " * 900,
+    "SELECT " + "[" * 300 + "]" * 300,
+])
+def test_deep_nesting_is_refused_clearly(sql, con_full):
+    with pytest.raises(QueryRefused) as refused:
+        sql_guard.run(sql, con_full)
+    assert "nested" in refused.value.reason and "WITH" in refused.value.reason
+    assert "max_expression_depth" not in refused.value.reason
+
+
+def test_results_of_every_type_are_shown_as_a_table(con_full):
+    df = sql_guard.run("SELECT 1::HUGEINT << 100 AS huge, INTERVAL '2 days 3 hours' AS span, [1, 2] AS list, "
+                       "{'a': 1, 'b': [2]} AS struct, '\\xAA\\x00'::BLOB AS blob, MAP {'k': 1} AS map, "
+                       "'00000000-0000-0000-0000-000000000001'::UUID AS id, 1.50::DECIMAL(10, 2) AS dec, "
+                       "18446744073709551615::UBIGINT AS ubig, union_value(k := 1) AS u, 1 AS n, 2 AS n", con_full).frame
+    row = df.iloc[0].to_dict()
+    assert row["huge"] == "1267650600228229401496703205376"
+    assert row["span"] == "2 days, 3:00:00"
+    assert row["list"] == "[1, 2]" and row["struct"] == "{'a': 1, 'b': [2]}" and row["map"] == "{'k': 1}"
+    assert row["blob"] == "\\xAA00" and row["id"] == "00000000-0000-0000-0000-000000000001"
+    assert str(row["dec"]) == "1.50" and row["ubig"] == "18446744073709551615" and row["u"] == 1
+    assert list(df.columns)[-2:] == ["n", "n (2)"]
+    import pyarrow as pa
+
+    pa.Table.from_pandas(df)  # what st.dataframe does: every column converts
+
+
+def test_app_connections_have_memory_and_thread_limits(tmp_path, monkeypatch):
+    path = tmp_path / "tiny.duckdb"
+    duckdb.connect(str(path)).close()
+    monkeypatch.setenv("DERBY_OA_MEMORY_LIMIT", "512MB")
+    monkeypatch.setenv("DERBY_OA_THREADS", "1")
+    con = db.connect(path)
+    try:
+        memory, threads = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    finally:
+        con.close()
+    assert memory == "488.2 MiB" and threads == 1
+
+
+def test_a_bad_limit_setting_is_named(monkeypatch):
+    from derby_oa import config
+
+    monkeypatch.setenv("DERBY_OA_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="DERBY_OA_MEMORY_LIMIT='lots' is not a size"):
+        config.memory_limit()
+    monkeypatch.setenv("DERBY_OA_MEMORY_LIMIT", "2GB")
+    assert config.memory_limit_bytes() == 2_000_000_000
+    monkeypatch.setenv("DERBY_OA_THREADS", "0")
+    with pytest.raises(ValueError, match="DERBY_OA_THREADS"):
+        config.threads()

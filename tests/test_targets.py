@@ -278,7 +278,7 @@ VALID = {"indicator_id": "gld", "breakdown": "all", "kind": "exceed_comparator",
 def test_invalid_local_targets_are_refused_and_nothing_is_written(db_copy, change, field, words):
     before = _targets_table(db_copy)
     with pytest.raises(InputError) as err:
-        target_queries.add_local_target({**VALID, **change}, path=db_copy)
+        targets.add_local_target({**VALID, **change}, path=db_copy)
     assert err.value.field == field
     assert f"field '{field}'" in str(err.value) and words in str(err.value)
     pd.testing.assert_frame_equal(_targets_table(db_copy), before)
@@ -300,13 +300,13 @@ def test_unit_ranges_for_rank_and_count():
 def test_add_assess_keep_and_remove_a_local_target(db_copy):
     from derby_oa.build import build
 
-    row = target_queries.add_local_target({**VALID, "target_id": "gld_2027", "plan_words": "Beat England"},
+    row = targets.add_local_target({**VALID, "target_id": "gld_2027", "plan_words": "Beat England"},
                                           path=db_copy)
     assert row["target_id"] == "gld_2027"
     stored = _targets_table(db_copy).set_index("target_id").loc["gld_2027"]
     assert stored["origin"] == "local" and stored["target_year"] == 2027 and stored["baseline_value"] == 63.3
     with pytest.raises(InputError, match="already exists \\(a local target\\)"):
-        target_queries.add_local_target({**VALID, "target_id": "gld_2027"}, path=db_copy)
+        targets.add_local_target({**VALID, "target_id": "gld_2027"}, path=db_copy)
     con = db.connect(db_copy)
     try:
         df = targets.assess_all(con)

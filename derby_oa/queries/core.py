@@ -9,7 +9,7 @@ from .. import config
 __all__ = [
     "indicator", "indicators", "areas", "area_name", "group_members", "comparator_codes", "series",
     "values_for_period", "periods", "breakdowns", "sources", "plan_figures", "plan_activity",
-    "targets", "build_log", "has_published_data", "latest_period",
+    "targets", "build_log", "has_published_data", "latest_period", "table_columns",
 ]
 
 
@@ -132,3 +132,9 @@ def build_log(con) -> pd.DataFrame:
 def has_published_data(con) -> bool:
     """True when any published (non-plan) source was loaded."""
     return con.execute("SELECT count(*) FROM observations WHERE source_id != 'plan_2017'").fetchone()[0] > 0
+
+
+def table_columns(con) -> pd.DataFrame:
+    """Every table's columns and types, in table order (the SQL console's data dictionary)."""
+    return _df(con, "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")

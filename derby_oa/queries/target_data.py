@@ -14,7 +14,7 @@ from ..errors import InputError
 
 __all__ = [
     "target_rows", "target_row", "target_observations", "commitment_activity",
-    "local_targets", "validation_lookups", "add_local_target", "delete_local_target", "target_sources",
+    "local_targets", "validation_lookups", "insert_target", "delete_local_target", "target_sources",
     "observations_for", "plan_values", "area_names",
 ]
 
@@ -91,21 +91,11 @@ def validation_lookups(con) -> dict:
     return {"units": units, "areas": areas, "target_ids": ids, "periods": periods}
 
 
-def add_local_target(fields: dict, path: Path | None = None) -> dict:
-    """Validate `fields` against the database and insert it as a local target, atomically.
-
-    Raises InputError (naming the field) and writes nothing when the target is not valid.
-    """
-    from .. import targets as target_logic  # the rules live in the core module
-
-    def change(con: duckdb.DuckDBPyConnection) -> dict:
-        row = target_logic.validate_local_target(fields, validation_lookups(con))
-        cols = list(row)
-        con.execute(f"INSERT INTO targets ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                    [row[c] for c in cols])
-        return row
-
-    return store.atomic_update(change, path)
+def insert_target(con, row: dict) -> None:
+    """Insert one complete `targets` row (validated by `targets.local`; call inside a store update)."""
+    cols = list(row)
+    con.execute(f"INSERT INTO targets ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                [row[c] for c in cols])
 
 
 def delete_local_target(target_id: str, path: Path | None = None) -> None:
@@ -119,7 +109,7 @@ def delete_local_target(target_id: str, path: Path | None = None) -> None:
                              "removed or edited", field="target_id")
         con.execute("DELETE FROM targets WHERE target_id = ? AND origin = 'local'", [target_id])
 
-    store.atomic_update(change, path)
+    store.atomic_update(change, path, what="removing a local target")
 
 
 def target_sources(con) -> pd.DataFrame:

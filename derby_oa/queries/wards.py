@@ -12,6 +12,7 @@ from .. import config
 __all__ = [
     "ward_list", "ward_indicators", "ward_periods", "ward_breakdowns", "ward_values", "reference_values",
     "has_boundaries", "boundaries", "lsoas_of_ward", "ward_context", "plan_ward_figures", "source_labels",
+    "latest_ward_values", "latest_reference_values", "ward_history", "ward_period_counts", "schools_in_ward",
 ]
 
 # Context figures shown beside every ward comparison (IoD 2019 and mid-2015 population).
@@ -151,3 +152,85 @@ def source_labels(con, source_ids: list[str]) -> dict[str, str]:
              [list(source_ids)])
     labels = {r.source_id: f"{r.title} ({r.publisher})" if r.publisher else r.title for r in df.itertuples()}
     return {s: labels.get(s, s) for s in source_ids}
+
+
+# Each (indicator, breakdown) with ward values on a vintage, at its latest period with a ward value.
+_LATEST = f"""
+    w AS ({_WARDS}),
+    latest AS (
+        SELECT indicator_id, breakdown, period, year FROM (
+            SELECT DISTINCT o.indicator_id, o.breakdown, o.period, o.year
+            FROM observations o JOIN w USING (area_code) WHERE o.value IS NOT NULL)
+        QUALIFY row_number() OVER (PARTITION BY indicator_id, breakdown ORDER BY year DESC, period DESC) = 1)"""
+
+
+def latest_ward_values(con, vintage: str) -> pd.DataFrame:
+    """Every ward indicator of a vintage at its latest period, for every ward (long).
+
+    One row per (indicator_id, breakdown, ward); a ward without a row has value NaN and status NULL.
+    Columns: indicator_id, breakdown, period, year, area_code, area_name, value, status, numerator,
+    denominator, lower_ci, upper_ci, source_id, source_title, publisher, title, short_title, theme, unit,
+    decimals, polarity, definition, series_breaks.
+    """
+    return _df(con, f"""
+        WITH {_LATEST}
+        SELECT l.indicator_id, l.breakdown, l.period, l.year, w.area_code, w.area_name, o.value, o.status,
+               o.numerator, o.denominator, o.lower_ci, o.upper_ci, o.source_id, s.title AS source_title, s.publisher,
+               i.title, i.short_title, i.theme, i.unit, i.decimals, i.polarity, i.definition, i.series_breaks
+        FROM latest l CROSS JOIN w JOIN indicators i ON i.indicator_id = l.indicator_id
+        LEFT JOIN observations o ON o.indicator_id = l.indicator_id AND o.breakdown = l.breakdown
+             AND o.period = l.period AND o.area_code = w.area_code
+        LEFT JOIN sources s ON s.source_id = o.source_id
+        ORDER BY i.theme = 'context', i.theme, i.title, l.breakdown != 'all', l.breakdown, w.area_name""",
+               [vintage, config.DERBY])
+
+
+def latest_reference_values(con, vintage: str) -> pd.DataFrame:
+    """Derby's and England's values for the same (indicator, breakdown, period) as `latest_ward_values`.
+
+    Columns: indicator_id, breakdown, period, area_code, value, status, numerator, denominator,
+    lower_ci, upper_ci, source_id; rows only where they exist.
+    """
+    return _df(con, f"""
+        WITH {_LATEST}
+        SELECT o.indicator_id, o.breakdown, o.period, o.area_code, o.value, o.status, o.numerator,
+               o.denominator, o.lower_ci, o.upper_ci, o.source_id
+        FROM latest l JOIN observations o USING (indicator_id, breakdown, period)
+        WHERE list_contains(?, o.area_code) ORDER BY o.indicator_id, o.area_code""",
+               [vintage, config.DERBY, [config.DERBY, config.ENGLAND]])
+
+
+def ward_history(con, indicator_id: str, breakdown: str, area_codes: list[str]) -> pd.DataFrame:
+    """Every period of one indicator and breakdown for some areas (a ward, Derby, England), oldest first.
+
+    Columns: area_code, area_name, period, year, value, status, numerator, denominator, source_id.
+    """
+    return _df(con, """
+        SELECT o.area_code, a.area_name, o.period, o.year, o.value, o.status, o.numerator, o.denominator, o.source_id
+        FROM observations o JOIN areas a USING (area_code)
+        WHERE o.indicator_id = ? AND o.breakdown = ? AND list_contains(?, o.area_code)
+        ORDER BY o.area_code, o.year, o.period""", [indicator_id, breakdown, list(area_codes)])
+
+
+def ward_period_counts(con, ward_code: str) -> pd.DataFrame:
+    """Periods with a value per indicator and breakdown for one ward: indicator_id, breakdown, n."""
+    return _df(con, """SELECT indicator_id, breakdown, count(*) AS n FROM observations
+                       WHERE area_code = ? AND value IS NOT NULL GROUP BY ALL ORDER BY indicator_id, breakdown""",
+               [ward_code])
+
+
+SCHOOL_COLUMNS = ["urn", "school_name", "phase", "pupils", "fsm_percent", "ward_code", "vintage"]
+
+
+def schools_in_ward(con, ward_code: str, vintage: str) -> pd.DataFrame:
+    """Schools located in a ward: the rows of table `schools` with this `ward_code` (and `vintage`,
+    when the table has that column). An empty frame (SCHOOL_COLUMNS) when there is no such table or
+    it has no `ward_code` column yet; the schools data fills it when it is built."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'schools'").fetchall()}
+    if "ward_code" not in columns:
+        return pd.DataFrame(columns=SCHOOL_COLUMNS)
+    where = "ward_code = ?" + (" AND vintage = ?" if "vintage" in columns else "")
+    params = [ward_code] + ([vintage] if "vintage" in columns else [])
+    order = " ORDER BY school_name" if "school_name" in columns else ""
+    return _df(con, f"SELECT * FROM schools WHERE {where}{order}", params)

@@ -59,6 +59,7 @@ from .charting import (  # noqa: F401
     scenario,
 )
 from .local import (  # noqa: F401
+    add_local_target,
     validate_local_target,
 )
 from .service import (  # noqa: F401

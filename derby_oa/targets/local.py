@@ -1,11 +1,13 @@
-"""Validation of officers' local targets."""
+"""Officers' local targets: validation, and adding one to the database."""
 from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
-from .. import config
+from .. import config, store
 from ..errors import InputError
+from ..queries import target_data as target_queries
 from .common import BREAKDOWNS, LOCAL_FILE, LOCAL_KINDS, RELATIVE_KINDS, UNIT_RANGES, parse_year, period_label
 
 
@@ -112,3 +114,16 @@ def validate_local_target(fields: dict, lookups: dict) -> dict:
         "comparator_area_code": comp_area, "comparator_breakdown": comp_bd, "target_value": target_value,
         "plan_section": "Local target (added by an officer)", "plan_words": words or None,
     }
+
+
+def add_local_target(fields: dict, path: Path | None = None) -> dict:
+    """Validate `fields` against the database and insert it as a local target, atomically.
+
+    Raises InputError (naming the field) and writes nothing when the target is not valid.
+    """
+    def change(con) -> dict:
+        row = validate_local_target(fields, target_queries.validation_lookups(con))
+        target_queries.insert_target(con, row)
+        return row
+
+    return store.atomic_update(change, path, what="adding a local target")

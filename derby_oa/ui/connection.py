@@ -1,40 +1,125 @@
-"""The cached read-only database connection; builds the database on first run if missing."""
+"""Read-only connections for the app: one per version of the database file, closed when no query uses it.
+
+Builds, uploads and undo replace the database file (write a copy, then swap it in). Sessions that are
+mid-query keep reading the version they started on; the next `get_con` opens the new version. Each
+version has its own read-only connection, opened through a hard link with a unique name (removed as soon
+as the file is open), because DuckDB shares one instance per file name within a process and would
+otherwise hand back the old version. `get_con` returns a cursor and counts it; a replaced version's
+connection is closed when the last of its cursors is gone, never while a query uses it.
+Builds the database on first run if it is missing.
+"""
 from __future__ import annotations
 
+import itertools
+import logging
+import os
 import threading
+import weakref
+from pathlib import Path
 
 import streamlit as st
 
 from .. import config, db
 
+_log = logging.getLogger(__name__)
 _build_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a cursor may be collected (and released) while it is held
+_serial = itertools.count(1)
 
 
-_open: dict = {}  # path -> the connection opened for its current file
+class _Version:
+    """One version of the database file: its identity, its connection and the cursors in use."""
+
+    def __init__(self, key: tuple, con, linked: bool):
+        self.key, self.con, self.linked = key, con, linked
+        self.users = 0
+        self.retired = self.closed = False
+
+    def close_if_unused(self) -> None:
+        if self.retired and self.users == 0 and not self.closed:
+            self.closed = True
+            self.con.close()
 
 
-@st.cache_resource(show_spinner=False)
-def _connection(path: str, mtime: float):
-    # DuckDB keeps one instance per file path in a process: while the connection to the replaced file is
-    # open, a new connect would return that old instance (old data). Close it first (its cursors go too).
-    old = _open.pop(path, None)
-    if old is not None:
-        old.close()
-    _open[path] = db.connect(path)
-    return _open[path]
+_current: dict[str, _Version] = {}  # database path -> its newest open version
+_versions: list[_Version] = []  # every version not yet closed (for `open_versions`)
+
+
+def _key(path: Path) -> tuple:
+    st_ = os.stat(path)
+    return st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns
+
+
+def _open(path: Path) -> _Version:
+    """Open the file now at `path` under a name of its own (a hard link), else by its name."""
+    link = path.with_name(f".{path.name}.read-{os.getpid()}-{next(_serial)}")
+    try:
+        os.link(path, link)
+    except OSError as exc:  # e.g. a read-only folder: fall back to the file's own name
+        _log.warning("cannot link %s (%s): an old version stays in use until its queries finish", path, exc)
+        return _Version(_key(path), db.connect(path), linked=False)
+    try:
+        return _Version(_key(link), db.connect(link), linked=True)
+    finally:
+        link.unlink(missing_ok=True)
+
+
+def _release(version: _Version) -> None:
+    with _lock:
+        version.users -= 1
+        version.close_if_unused()
+        if version.closed and version in _versions:
+            _versions.remove(version)
+
+
+def _retire(version: _Version) -> None:
+    version.retired = True
+    version.close_if_unused()
+    if version.closed and version in _versions:
+        _versions.remove(version)
+
+
+def cursor(path: Path):
+    """A read-only cursor on the current version of the database file at `path`."""
+    path = Path(path)
+    key = _key(path)
+    with _lock:
+        version = _current.get(str(path))
+        if version is None or version.key != key:
+            if version is not None and not version.linked and version.users:
+                pass  # cannot open a second instance by the same name: serve this one until it is free
+            else:
+                if version is not None:
+                    _retire(version)
+                version = _current[str(path)] = _open(path)
+                _versions.append(version)
+        cur = version.con.cursor()
+        version.users += 1
+    weakref.finalize(cur, _release, version)
+    return cur
 
 
 def get_con():
-    """Read-only connection to the current database file (reopened when the file is replaced)."""
+    """Read-only cursor on the current database file (a new version is opened when the file is replaced)."""
     path = config.db_path()
     if not path.is_file():
         with _build_lock, st.spinner("Building the database from the plan's figures and any published data..."):
             if not path.is_file():
                 from ..build import build
                 build(path)
-    return _connection(str(path), path.stat().st_mtime).cursor()
+    return cursor(path)
 
 
 def reset() -> None:
-    """Forget the cached connection, so the next `get_con` opens the replaced file (after an upload or undo)."""
-    _connection.clear()
+    """Retire the current versions, so the next `get_con` opens the file afresh (after an upload or undo)."""
+    with _lock:
+        for path, version in list(_current.items()):
+            if version.linked or not version.users:
+                _retire(version)
+                del _current[path]
+
+
+def open_versions() -> int:
+    """How many versions have an open connection (the current ones and those still in use)."""
+    with _lock:
+        return len(_versions)

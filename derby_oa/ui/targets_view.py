@@ -235,7 +235,7 @@ def _add() -> None:
         fields.update(comparator_area_code=state.get("lt-comp-area"),
                       comparator_breakdown=None if comp_bd == "same" else comp_bd)
     try:
-        row = target_queries.add_local_target(fields)
+        row = targets.add_local_target(fields)
     except InputError as exc:
         state[FORM_ERROR] = f"Not saved: {exc}"
     else:

@@ -1,13 +1,14 @@
 """Headline tiles: a compact grid of Derby-against-England tiles, with plan target status when available."""
 from __future__ import annotations
 
+import base64
 import html
 import logging
 
 import pandas as pd
 import streamlit as st
 
-from .. import config, headlines, narrative, queries, stats, theme
+from .. import config, headlines, narrative, queries, sparklines, stats, theme
 from ..queries import overview as overview_queries
 from . import widgets
 
@@ -35,16 +36,22 @@ GRID_CSS = """
 .oa-badge {display: inline-block; border-left: 6px solid #505A5F; background: #F3F2F1; color: #0B0C0C;
   padding: 0 0.35rem; margin: 0.12rem 0.2rem 0 0; font-size: 0.75rem; font-weight: 700;}
 .oa-sentence {font-size: 0.8rem; margin: 0.15rem 0 0 0;}
+.oa-line {margin: 0.2rem 0 0 0; line-height: 0;}
+.oa-line img {width: 100%; height: auto; max-height: 4.6rem; display: block;}
 .oa-key {border-top-color: #505A5F; background: #F3F2F1;}
 .oa-nodata {color: #505A5F; font-size: 0.85rem;}
-.oa-present .oa-tile h3 {font-size: 0.85rem;}
-.oa-present .oa-value {font-size: 1.7rem;}
-.oa-present .oa-facts, .oa-present .oa-sentence {font-size: 0.72rem;}
-.oa-present .oa-badge {font-size: 0.66rem; margin-top: 0.08rem;}
-.oa-present .oa-tile {padding: 0.3rem 0.5rem 0.35rem;}
+.oa-present .oa-tile h3 {font-size: clamp(13px, 1.8vh, 30px);}
+.oa-present .oa-value {font-size: clamp(20px, 3.3vh, 52px);}
+.oa-present .oa-value small {font-size: clamp(12px, 1.5vh, 24px);}
+.oa-present .oa-facts, .oa-present .oa-sentence {font-size: clamp(12px, 1.65vh, 26px);}
+.oa-present .oa-badge {font-size: clamp(11px, 1.45vh, 24px); margin-top: 0.08rem;}
+.oa-present .oa-badges {margin: 0.1rem 0 0 0; line-height: 1.2;}
+.oa-present .oa-tile {padding: 0.25rem 0.5rem 0.3rem; border-top-width: 4px;}
+.oa-present .oa-line img {max-height: 7.4vh;}
 h1.oa-heading, [data-testid="stMarkdownContainer"] h1.oa-heading {font-size: 1.15rem; font-weight: 700;
   margin: 0 0 0.35rem 0; padding: 0; line-height: 1.3; color: #0B0C0C;}
-.oa-present .oa-tag {font-size: 0.62rem;}
+.oa-present .oa-tag {font-size: clamp(10px, 1.25vh, 20px);}
+h1.oa-heading.oa-present-heading {font-size: clamp(18px, 2.6vh, 40px);}
 </style>
 """
 
@@ -83,6 +90,49 @@ def _tiles_cached(key: tuple[str, float], items: tuple[headlines.Headline, ...])
 def cached_tiles(con, items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
     """`compute`, cached per database file (path and modification time)."""
     return _tiles_cached(db_key(), tuple(items))
+
+
+def compute_lines(con, items) -> dict[str, tuple[str, str]]:
+    """Each tile's trend line as (SVG text, words), by headline key (`indicator_id:breakdown`)."""
+    items = list(items)
+    obs = overview_queries.observations_for(con, headlines.headline_pairs(items), [config.DERBY, config.ENGLAND])
+    out = {}
+    for h in items:
+        try:
+            meta = queries.indicator(con, h.indicator_id)
+        except (KeyError, IndexError, ValueError):
+            continue
+        frame = sparklines.trend_frame(obs, h.indicator_id, h.breakdown, int(meta.get("decimals", 1)))
+        spec = sparklines.spec(frame, meta)
+        if spec is not None:
+            out[h.key] = (sparklines.to_svg(spec), sparklines.alt_text(frame, meta, h.label or meta["title"]))
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _lines_cached(key: tuple[str, float], items: tuple[headlines.Headline, ...]) -> dict[str, tuple[str, str]]:
+    from .connection import get_con
+    return compute_lines(get_con(), items)
+
+
+def cached_lines(tiles: list[headlines.Tile]) -> dict[str, tuple[str, str]]:
+    """`compute_lines` for the tiles shown, cached per database file."""
+    items = tuple(headlines.Headline(t.indicator_id, t.breakdown, t.priority, t.title) for t in tiles if t.has_data)
+    try:
+        return _lines_cached(db_key(), items)
+    except Exception:  # a failing line must not take the tiles down: they keep their words
+        log.exception("trend lines failed")
+        return {}
+
+
+def line_html(line: tuple[str, str] | None) -> str:
+    """The trend line as an image with its words as alt text (the words are also the hover title)."""
+    if not line:
+        return ""
+    svg, words = line
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<div class="oa-line"><img src="data:image/svg+xml;base64,{data}" alt="{html.escape(words)}" '
+            f'title="{html.escape(words)}"></div>')
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -132,11 +182,12 @@ def _targets_for(tile: headlines.Tile, statuses: pd.DataFrame | None, present: b
     return out
 
 
-def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, present: bool = False) -> str:
-    """One tile as HTML: priority, title, Derby's value, England and gap, change, status words, sentence.
+def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, present: bool = False,
+              line: tuple[str, str] | None = None) -> str:
+    """One tile as HTML: priority, title, Derby's value, England and gap, status words, trend line, sentence.
 
-    In presentation mode the tile is shorter: the change is left to the sentence, which is in its short form,
-    and "cannot be judged" against England is left to the rules below the tiles.
+    The line shows the trend, so the sentence is the short form (the full one is in the table below the tiles).
+    In presentation mode "cannot be judged" against England is left to the rules below the tiles.
     """
     tag = html.escape(headlines.PRIORITY_SHORT.get(tile.priority, tile.priority))
     head = f'<div class="oa-tag">{tag}</div><h3>{html.escape(tile.title)}</h3>'
@@ -150,7 +201,7 @@ def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, presen
              if tile.england is not None else "England: no figure"]
     if tile.gap is not None:
         facts.append(f"gap {narrative.format_signed(tile.gap, tile.unit, tile.decimals)}")
-    if tile.since and not present:
+    if tile.since and not line and not present:
         facts.append(f"since {tile.since.from_period}: "
                      f"{narrative.format_signed(tile.since.change, tile.unit, tile.decimals)}")
     badges = []
@@ -168,8 +219,16 @@ def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, presen
             f'<div class="oa-value">{html.escape(value)}'
             f'<small>{unit_small} in {html.escape(str(tile.period))}</small></div>'
             f'<div class="oa-facts">{html.escape(" · ".join(facts))}</div>'
-            f'<div class="oa-badges">{"".join(badges)}</div>'
-            f'<div class="oa-sentence">{html.escape(tile.short_sentence if present else tile.sentence)}</div></div>')
+            f'<div class="oa-badges">{"".join(badges)}</div>{line_html(line)}'
+            f'<div class="oa-sentence">{html.escape(present_sentence(tile) if present else tile.short_sentence)}'
+            f'</div></div>')
+
+
+def present_sentence(tile: headlines.Tile) -> str:
+    """The short sentence's first sentence: on a shared screen the line shows the rest (the old series)."""
+    text = tile.short_sentence
+    cut = text.find(". ")
+    return text[:cut + 1] if cut > 0 else text
 
 
 KEY_HTML = (
@@ -177,14 +236,21 @@ KEY_HTML = (
     '<h3>Reading the tiles</h3><div class="oa-sentence">Gap = Derby minus England. \u2191 \u2193 \u2192: which way '
     'Derby\'s value moved since the baseline; the word says whether that is good (for absence, excess weight, NEET '
     'and admissions lower is better). Targets: \u2714 met, \u2197 on track, \u2718 off track, \u2013 not '
-    'assessable. Details below the tiles.</div></div>')
+    'assessable. Lines: Derby solid with dots, England dashed with squares, the large mark the latest year; '
+    'a dotted rule is a series break, and a line is never joined across it. Details below the tiles.</div></div>')
 
 
 def render_grid(tiles: list[headlines.Tile], statuses: pd.DataFrame | None = None, present: bool = False,
-                heading: str | None = None) -> None:
-    """The tiles as one responsive grid (4 per row; 5 per row in presentation mode), under an optional heading."""
-    body = "".join(tile_html(t, statuses, present) for t in tiles) + KEY_HTML
-    top = f'<h1 class="oa-heading">{html.escape(heading)}</h1>' if heading else ""
+                heading: str | None = None, lines: dict[str, tuple[str, str]] | None = None) -> None:
+    """The tiles as one responsive grid (4 per row; 5 per row in presentation mode), under an optional heading.
+
+    Each tile carries its trend line (`lines`, by headline key; worked out here when not given).
+    """
+    lines = cached_lines(tiles) if lines is None else lines
+    body = "".join(tile_html(t, statuses, present, lines.get(f"{t.indicator_id}:{t.breakdown}"))
+                   for t in tiles) + KEY_HTML
+    top = (f'<h1 class="oa-heading{" oa-present-heading" if present else ""}">{html.escape(heading)}</h1>'
+           if heading else "")
     st.markdown(f'{GRID_CSS}{PRESENT_PAGE_CSS if present else ""}{top}'
                 f'<div class="oa-grid{" oa-present" if present else ""}">{body}</div>', unsafe_allow_html=True)
 

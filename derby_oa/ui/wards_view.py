@@ -2,26 +2,28 @@
 comparison of two wards, the LSOA drill-down, the ranked chart and the plan's ward figures.
 
 URL parameters: vintage, indicator, period, breakdown (when not `all`), map (`hex` for the hex
-tiles), ward and compare (ward codes). Invalid values give a short notice and the defaults.
+tiles), ward and compare (ward codes), profile (the profiled ward, when not the first ward), and
+against and outcome (the scatter's measures, when not the defaults). Invalid values give a short
+notice and the defaults.
 """
 from __future__ import annotations
 
 import functools
+import html
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from .. import charts, config, exports, maps, queries, wards
+from .. import charts, config, exports, maps, queries, ward_need, ward_profiles, wards
 from ..queries import wards as ward_queries
 from . import widgets
 
 ORANGE, PINK = "#F46A25", "#801650"  # outlines of the first and second ward on the maps
 MAP_STYLES = {"boundaries": "Ward boundaries", "hex": "Equal-size hex tiles (one per ward)"}
-CLICK_TARGETS = {"a": "first ward", "b": "second ward"}
-HEX_LAYOUT = config.GEO_DIR / "hex_layout.csv"
-BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
-                    "non_disadvantaged": "Other pupils", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
+CLICK_TARGETS = {"a": "first ward", "b": "second ward", "p": "ward profile"}
+HEX_LAYOUTS = {wards.PLAN: config.GEO_DIR / "hex_layout.csv", wards.CURRENT: config.GEO_DIR / "hex_layout_2023.csv"}
+BREAKDOWN_LABELS = wards.BREAKDOWN_LABELS
 
 
 @dataclass
@@ -37,8 +39,11 @@ class View:
     ward_a: str
     ward_b: str
     has_boundaries: bool
+    ward_p: str = ""  # the profiled ward
     values: pd.DataFrame | None = None  # queries.wards.ward_values
     reference: pd.DataFrame | None = None  # Derby and England
+    latest: pd.DataFrame | None = None  # queries.wards.latest_ward_values, small numbers suppressed
+    latest_ref: pd.DataFrame | None = None  # queries.wards.latest_reference_values
 
     @property
     def names(self) -> dict[str, str]:
@@ -122,25 +127,33 @@ def choose(con) -> View:
 
     a, b = wards.default_pair(ward_list)
     all_wards = pd.concat([ward_queries.ward_list(con, v) for v in wards.VINTAGES], ignore_index=True)
-    for param in ("ward", "compare"):  # a ward of the other boundaries -> the ward of the same name
+    for param in ("ward", "compare", "profile"):  # a ward of the other boundaries -> the ward of the same name
         same = wards.same_named_ward(st.query_params.get(param), ward_list, all_wards)
         if same and same != st.query_params.get(param):
             st.query_params[param] = same
     _seed(f"wards-a-{vintage}", codes, "ward", a, names)
     _seed(f"wards-b-{vintage}", codes, "compare", b, names)
+    _seed(f"wards-p-{vintage}", codes, "profile", st.session_state[f"wards-a-{vintage}"], names)
     view = View(vintage, ward_list, indicator, meta, period, breakdown, st.session_state[f"wards-a-{vintage}"],
-                st.session_state[f"wards-b-{vintage}"], ward_queries.has_boundaries(con, vintage))
+                st.session_state[f"wards-b-{vintage}"], ward_queries.has_boundaries(con, vintage),
+                ward_p=st.session_state[f"wards-p-{vintage}"])
     if indicator:
-        view.values = ward_queries.ward_values(con, indicator, period, vintage, breakdown)
+        view.values = wards.suppress_small_numbers(ward_queries.ward_values(con, indicator, period, vintage, breakdown),
+                                                   meta.get("unit"))
         view.reference = ward_queries.reference_values(con, indicator, period, breakdown)
+    view.latest = wards.suppress_small_numbers(ward_queries.latest_ward_values(con, vintage))
+    view.latest_ref = ward_queries.latest_reference_values(con, vintage)
     return view
 
 
-def sync_url(view: View, map_style: str | None) -> None:
-    """Write the view into the URL so a link reopens it."""
+def sync_url(view: View, map_style: str | None, scatter: tuple[str | None, str | None] = (None, None)) -> None:
+    """Write the view into the URL so a link reopens it (`scatter`: the against and outcome
+    measures when they are not the defaults)."""
     widgets.qp_set(vintage=view.vintage, indicator=view.indicator, period=view.period,
                    breakdown=None if view.breakdown == "all" else view.breakdown,
-                   map="hex" if map_style == "hex" else None, ward=view.ward_a, compare=view.ward_b)
+                   map="hex" if map_style == "hex" else None, ward=view.ward_a, compare=view.ward_b,
+                   profile=None if view.ward_p == view.ward_a else view.ward_p,
+                   against=scatter[0], outcome=scatter[1])
 
 
 # --- map ------------------------------------------------------------------------------------------
@@ -157,9 +170,10 @@ def legend_html(legend: list, title: str, no_data_names: list[str]) -> str:
                      f"{', '.join(no_data_names)})" if no_data_names else "No data (none)")
         else:
             swatch = f"background: rgb({r},{g},{b}); border: 1px solid #505A5F;"
+        label = html.escape(label)
         items.append(f"<li style='list-style:none;margin:2px 0'><span aria-hidden='true' style='display:inline-block;"
                      f"width:22px;height:14px;vertical-align:middle;margin-right:6px;{swatch}'></span>{label}</li>")
-    return (f"<div role='group' aria-label='Map legend'><b>{title}</b><ul style='padding-left:0;margin:4px 0'>"
+    return (f"<div role='group' aria-label='Map legend'><b>{html.escape(title)}</b><ul style='padding-left:0;margin:4px 0'>"
             + "".join(items) + "</ul></div>")
 
 
@@ -182,15 +196,14 @@ def map_table(view: View) -> pd.DataFrame:
 
 def map_section(con, view: View) -> str | None:
     """Choropleth (or hex map) of the chosen indicator, its legend and its table. Returns the map style."""
-    hex_ok = view.vintage == wards.PLAN and HEX_LAYOUT.is_file()
+    hex_path = HEX_LAYOUTS[view.vintage]
+    hex_ok = hex_path.is_file()
     styles = [s for s, ok in (("boundaries", view.has_boundaries), ("hex", hex_ok)) if ok]
     if not view.has_boundaries:
         st.info("Ward boundaries are not available yet: they are loaded with the published data "
                 "(`python -m derby_oa build` with the data mirror or the network)."
                 + (" The hex map shows every ward as one equal-sized tile instead." if hex_ok else
-                   " There is no hex layout for the 18 May 2023 wards, so no map can be drawn here."))
-    elif view.vintage != wards.PLAN:
-        st.caption("The hex map covers the 17 plan-period wards only; the May 2023 wards are shown on their boundaries.")
+                   " There is no hex layout for these wards, so no map can be drawn here."))
     if not styles or view.indicator is None:
         return None
     style = styles[0]
@@ -207,12 +220,16 @@ def map_section(con, view: View) -> str | None:
                  key="wards-click-target", horizontal=True)
 
     meta, values = view.meta, dict(zip(view.values["area_code"], view.values["value"]))
+    symbols = {c: f"{s} (suppressed: fewer than 10 children)" if s == "c" else s
+               for c, v, s in zip(view.values["area_code"], view.values["value"], view.values["status"])
+               if pd.isna(v) and s in wards.SYMBOLS}
     title = f"{view.title}, {view.period}"
     short = f"{meta.get('short_title') or meta['title']}{view.title[len(meta['title']):]}, {view.period}"
-    kwargs = dict(title=short, source=_source_text(view), unit=meta["unit"] or "", decimals=int(meta["decimals"] or 0))
+    kwargs = dict(title=short, source=_source_text(view), unit=meta["unit"] or "", decimals=int(meta["decimals"] or 0),
+                  dark_low=maps.dark_is_low(meta), missing_labels=symbols)
     outlines = {view.ward_b: PINK, view.ward_a: ORANGE}
     if style == "hex":
-        layout = pd.read_csv(HEX_LAYOUT)
+        layout = pd.read_csv(hex_path)
         deck, legend = maps.hex_map(layout, values, **kwargs)
         deck.layers.append(maps.hex_outline_layer(layout, outlines))
         shown = layout["area_code"].tolist()
@@ -222,16 +239,17 @@ def map_section(con, view: View) -> str | None:
         deck.layers.append(maps.outline_layer(bounds, outlines, vintage=view.vintage))
         shown = bounds["area_code"].tolist()
     names = view.names
-    no_data = sorted(names[c] for c in shown if pd.isna(values.get(c)))
+    no_data = sorted(names[c] + (f" ({symbols[c].split(' ')[0]})" if c in symbols else "")
+                     for c in shown if pd.isna(values.get(c)))
     map_key = f"wards-map-{style}-{view.vintage}"
     st.pydeck_chart(deck, height=480, key=map_key, on_select=functools.partial(_on_pick, map_key, view.vintage),
                     selection_mode="single-object",
                     alt=f"Map of Derby's {len(shown)} wards coloured by {title}; the values are in the table below.")
-    st.markdown(legend_html(legend, title, no_data), unsafe_allow_html=True)
+    st.markdown(legend_html(legend, f"{title}. {maps.direction_note(meta)}", no_data), unsafe_allow_html=True)
     st.caption(f"Outlined: {names.get(view.ward_a, view.ward_a)} (orange, first ward) and "
-               f"{names.get(view.ward_b, view.ward_b)} (pink, second ward). Classes: 5 quantile groups of "
-               "the wards with data; hatched grey = no data (never zero). Hover for ward, value, rank and "
-               "source; click a ward to choose it.")
+               f"{names.get(view.ward_b, view.ward_b)} (pink, second ward). Classes: up to 5 groups of about "
+               "equal numbers of wards, never more than the distinct values and never overlapping; hatched "
+               "grey = no data (never zero). Hover for ward, value, rank and source; click a ward to choose it.")
     table = map_table(view)
     with st.expander("Table of the mapped values", expanded=not view.has_boundaries):
         st.dataframe(table, hide_index=True, width="stretch")
@@ -240,6 +258,8 @@ def map_section(con, view: View) -> str | None:
                            key="wards-map-csv")
     if view.vintage == wards.CURRENT and view.meta["source_id"] == "mhclg_iod2019":
         st.caption(wards.BEST_FIT_2023)
+    if view.values["suppressed"].any() or view.values["source_id"].astype(str).str.startswith("upload:").any():
+        st.caption(wards.SUPPRESSION_NOTE)
     return style
 
 
@@ -301,9 +321,9 @@ def compare_section(con, view: View) -> None:
 # --- drill-down -----------------------------------------------------------------------------------
 
 def drilldown_section(con, view: View) -> None:
-    """The LSOAs in the first ward, coloured by IMD 2019 decile, with their table."""
-    name = view.names.get(view.ward_a, view.ward_a)
-    lsoas = ward_queries.lsoas_of_ward(con, view.ward_a, view.vintage)
+    """The LSOAs in the profiled ward, coloured by IMD 2019 decile, with their table."""
+    name = view.names.get(view.ward_p, view.ward_p)
+    lsoas = ward_queries.lsoas_of_ward(con, view.ward_p, view.vintage)
     if lsoas.empty:
         st.info("The LSOAs of each ward and their deprivation deciles are not loaded yet (they come with the "
                 "published data).")
@@ -312,13 +332,14 @@ def drilldown_section(con, view: View) -> None:
     st.markdown(f"**{n1} of {n} LSOAs in {name}** are in England's most deprived 10% (IMD 2019 decile 1).")
     if lsoas["geometry_wkb"].notna().all():
         bounds = lsoas.assign(layer="lsoa", vintage="2011")
-        outline = ward_queries.boundaries(con, view.vintage, codes=[view.ward_a])
+        outline = ward_queries.boundaries(con, view.vintage, codes=[view.ward_p])
         deck, legend = maps.lsoa_decile_map(bounds, dict(zip(lsoas["area_code"], lsoas["imd_decile"])),
                                             ward_outlines=outline if len(outline) else None,
                                             ward_vintage=view.vintage, height=420)
         st.pydeck_chart(deck, height=420, key=f"wards-lsoa-map-{view.vintage}",
                         alt=f"Map of the {n} LSOAs in {name} coloured by IMD 2019 decile; table below.")
-        st.markdown(legend_html(legend, "IMD 2019 decile (1 = most deprived 10% in England)", []),
+        st.markdown(legend_html(legend, "IMD 2019 decile (1 = most deprived 10% in England). Darker = worse "
+                                "(more deprived)", []),
                     unsafe_allow_html=True)
     else:
         st.caption("LSOA boundaries are not loaded, so the LSOAs are listed without a map.")
@@ -381,3 +402,139 @@ def sources_note(con, view: View) -> None:
         ids |= {"ons_boundaries_2003_2023" if view.vintage == wards.PLAN else "ons_boundaries_2023", "mhclg_iod2019"}
     src = queries.sources(con)
     widgets.source_note(src[src["source_id"].isin(ids)])
+
+
+# --- every indicator at once ----------------------------------------------------------------------
+
+def compare_all_section(view: View) -> None:
+    """The two wards across every ward indicator: a table and a dot chart, with Derby and England."""
+    names = view.names
+    name_a, name_b = names.get(view.ward_a, view.ward_a), names.get(view.ward_b, view.ward_b)
+    if view.latest is None or view.latest.empty:
+        st.caption(f"No indicator has ward figures on the {wards.VINTAGE_LABELS[view.vintage]} yet.")
+        return
+    if view.ward_a == view.ward_b:
+        return
+    cmp = ward_profiles.compare_all(view.latest, view.latest_ref, view.ward_a, view.ward_b)
+    table = ward_profiles.compare_all_table(cmp, name_a, name_b)
+    dots = ward_profiles.dot_frame(cmp, name_a, name_b)
+    chart = charts.ward_dot_chart(dots, (name_a, name_b))
+    n_missing = int(cmp["a"].isna().sum() + cmp["b"].isna().sum())
+    caption = (f"{len(cmp)} ward indicators, each at its latest period with ward figures. Each row is one indicator: "
+               "the grey bar spans Derby's wards from the lowest (0) to the highest (100), and each dot shows where "
+               "an area sits on it (Derby or England can fall outside the wards' range; counts have no Derby or "
+               "England dot). " + (f"{n_missing} ward figure{'s are' if n_missing != 1 else ' is'} missing: a ward "
+                                   "with no data has no dot (never a dot at zero) and reads 'no data' in the table."
+                                   if n_missing else "Both wards have a figure for every indicator."))
+    widgets.chart_block(chart, table, f"wards-{name_a}-{name_b}-all-indicators", caption, key="wards-all-dots")
+
+
+# --- ward profile ---------------------------------------------------------------------------------
+
+def profile_section(con, view: View) -> None:
+    """One ward: every indicator with its rank among Derby's wards, a trend, its LSOAs and schools."""
+    names = view.names
+    view.ward_p = st.selectbox("Ward to profile", list(names), format_func=names.get, key=f"wards-p-{view.vintage}",
+                               help="Also set by a click on the map when the click chooses the ward profile.")
+    name = names.get(view.ward_p, view.ward_p)
+    table = ward_profiles.profile(view.latest, view.latest_ref, view.ward_p)
+    if table.empty:
+        st.caption("No indicator has ward figures for these boundaries yet.")
+    else:
+        n_data = int((~table["Value"].isin([wards.NO_DATA, *wards.SYMBOLS])).sum())
+        st.markdown(f"**{widgets.md_escape(name)}: {n_data} of {len(table)} ward indicators have a figure.** Rank 1 is "
+                    "the highest value among Derby's wards with a figure; 'Better when' says whether high or low is "
+                    "better (neither for counts and populations).")
+        shown = table.drop(columns=["key"])
+        st.dataframe(shown, hide_index=True, width="stretch")
+        st.download_button("Download CSV", exports.to_csv_bytes(shown), f"ward-profile-{widgets.slug(name)}.csv",
+                           "text/csv", key="wards-profile-csv")
+        _trend(con, view, name)
+    st.subheader(f"Inside {name}: its neighbourhoods by deprivation")
+    drilldown_section(con, view)
+    st.subheader(f"Schools in {name}")
+    schools = ward_queries.schools_in_ward(con, view.ward_p, view.vintage)
+    if schools.empty:
+        st.caption("No school data is loaded for the wards yet.")
+    else:
+        st.dataframe(schools, hide_index=True, width="stretch")
+        st.caption("Schools are placed in wards by the school's location, not by where its pupils live.")
+
+
+def _trend(con, view: View, name: str) -> None:
+    """A small trend chart of one of the ward's indicators that has two or more periods."""
+    counts = ward_queries.ward_period_counts(con, view.ward_p)
+    keys = {ward_profiles.measure_key(i, b): (i, b) for i, b in zip(counts["indicator_id"], counts["breakdown"])}
+    options = ward_profiles.trend_options(dict(zip(keys, counts["n"])))
+    labels = dict(zip(ward_profiles.measures(view.latest)["key"], ward_profiles.measures(view.latest)["label"]))
+    options = [k for k in options if k in labels]
+    if not options:
+        st.caption(f"No indicator has figures for {name} in more than one period, so there is no trend to show.")
+        return
+    key = st.selectbox("Trend of", options, format_func=labels.get, key=f"wards-trend-{view.vintage}-{view.ward_p}")
+    indicator_id, breakdown = keys[key]
+    meta = queries.indicator(con, indicator_id)
+    history = ward_queries.ward_history(con, indicator_id, breakdown, [view.ward_p, config.DERBY, config.ENGLAND])
+    history = wards.suppress_small_numbers(history, meta.get("unit"))
+    if meta.get("unit") == "count":
+        history = history[history["area_code"] == view.ward_p]
+    frame = ward_profiles.trend_frame(history, view.ward_p)
+    chart = charts.trend_chart(frame, meta, highlight=name, height=240)
+    table = frame.assign(value=[wards.fmt(v, meta) for v in frame["value"]]).rename(
+        columns={"series": "Area", "year": "Year", "period": "Period", "value": "Value"})
+    widgets.chart_block(chart, table, f"ward-trend-{name}-{key}",
+                        f"{labels[key]} in {name}, with Derby and England over the same years. Lines break at missing "
+                        "years and series breaks, and figures from different sources are separate lines.",
+                        key="wards-trend")
+
+
+# --- where are children worst off -----------------------------------------------------------------
+
+def need_section(view: View) -> tuple[str | None, str | None]:
+    """Wards ranked on child poverty and deprivation together, and the outcome-against-deprivation
+    scatter. Returns the scatter's (against, outcome) keys when they differ from the defaults."""
+    if view.latest is None or view.latest.empty:
+        st.caption("No ward figures are loaded for these boundaries yet.")
+        return None, None
+    ranked = ward_profiles.with_ranks(view.latest)
+    labels = dict(zip(ward_profiles.measures(view.latest)["key"], ward_profiles.measures(view.latest)["label"]))
+    parts, fallback = ward_need.need_parts(view.latest)
+    if fallback:
+        st.markdown("*No child-poverty measure (children in low-income families, IDACI) has ward figures on these "
+                    "boundaries yet, so the wards are ranked on the IoD 2019 income domain and the IMD instead.*")
+    if parts:
+        table = ward_need.worst_off_table(ward_need.worst_off(ranked, parts), parts, labels)
+        st.markdown("**Wards ranked, worst off first**, on: " + "; ".join(widgets.md_escape(labels[k]) for k in parts) + ".")
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Download CSV", exports.to_csv_bytes(table), f"wards-worst-off-{view.vintage}.csv",
+                           "text/csv", key="wards-need-csv")
+        st.caption(ward_need.RULE)
+    st.subheader("Doing better or worse than its deprivation predicts")
+    x_default, y_default = ward_need.default_pair(ranked, parts)
+    counts = ranked.groupby("key")["value"].count()
+    xs = [k for k in ward_need.deprivation_options(ranked, parts) if counts.get(k, 0) >= 3]
+    ys = [k for k in ward_profiles.measures(view.latest)["key"] if counts.get(k, 0) >= 3
+          and labels.get(k) and ranked.loc[ranked["key"] == k, "unit"].iloc[0] != "count"]
+    if not xs or not ys or x_default is None or y_default is None:
+        st.caption("Fewer than three wards have figures for an outcome and a deprivation measure, so no line can be fitted.")
+        return None, None
+    c1, c2 = st.columns(2)
+    _seed(f"wards-x-{view.vintage}", xs, "against", x_default if x_default in xs else xs[0], labels)
+    _seed(f"wards-y-{view.vintage}", ys, "outcome", y_default if y_default in ys else ys[0], labels)
+    x_key = c1.selectbox("Deprivation measure (across)", xs, format_func=labels.get, key=f"wards-x-{view.vintage}")
+    y_key = c2.selectbox("Ward outcome (up)", ys, format_func=labels.get, key=f"wards-y-{view.vintage}")
+    df, fit, left_out = ward_need.scatter(ranked, x_key, y_key)
+    y_meta = ranked[ranked["key"] == y_key].iloc[0].to_dict()
+    line = None
+    if fit is not None:
+        xr = [df["x"].min(), df["x"].max()]
+        line = pd.DataFrame({"x": xr, "y": fit.predict(xr)})
+    chart = charts.ward_scatter_chart(df, labels[x_key], labels[y_key], line)
+    table = ward_need.scatter_table(df, labels[x_key], labels[y_key], y_meta)
+    fit_text = (f"Dashed line: least-squares fit over {fit.n} wards (R² = {fit.r2:.2f}). Wards more than one "
+                "residual standard deviation from the line are marked." if fit else "Fewer than three wards: no line.")
+    caption = (f"{labels[y_key]} against {labels[x_key]}, each ward labelled. {fit_text} "
+               + (f"Not plotted (no data on one or both): {', '.join(left_out)}. " if left_out else "")
+               + ward_need.DESCRIPTIVE)
+    widgets.chart_block(chart, table, f"wards-scatter-{y_key}-{x_key}", caption, key="wards-scatter")
+    return (None if x_key == x_default else x_key), (None if y_key == y_default else y_key)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -9,11 +10,20 @@ import streamlit as st
 
 from .. import charts, exports
 
+# Presentation mode: type scales with the screen (about 17 px at 1366x768, 23 px at 1920x1080); on the Wards page
+# the map comes straight after the title, so that it is in the first screen.
 PRESENT_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none;}
 .block-container {padding-top: 0.5rem; max-width: 100%;}
-html, body, [class*="css"] {font-size: 20px;}
+html, body, [class*="css"] {font-size: clamp(16px, 0.9vw + 0.6vh, 30px);}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]:has(> [class*="st-key-wards-map-"]
+  [data-testid="stDeckGlJsonChart"]) > * {order: 3;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] > :has(h1) {order: 0 !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] > [class*="st-key-wards-map-"]:has(
+  [data-testid="stDeckGlJsonChart"]) {order: 1 !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"]:has(> [class*="st-key-wards-map-"]
+  [data-testid="stDeckGlJsonChart"]) > [class*="st-key-wards-map-"] + * {order: 2 !important;}
 </style>
 """
 FOCUS_CSS = """
@@ -51,6 +61,9 @@ def qp_set(**params) -> None:
 
 
 APP_RAN = "_derby_oa_app_ran"  # set by app.py before it routes to a page
+OVERVIEW_STEM = "overview"  # pages/overview.py, the default page, is served at /
+PAGE_PATH = "_derby_oa_page_path"  # the current page's URL path ("" for the overview), set by app.py
+LINK_KEY = "view-link"  # the container of "Link to this view" (CSS class st-key-view-link)
 
 
 def ensure_app_navigation() -> None:
@@ -77,7 +90,10 @@ def presentation_mode() -> bool:
     on = st.query_params.get("present") == "1"
     st.markdown(FOCUS_CSS, unsafe_allow_html=True)
     if on:
+        from . import present_nav
+
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+        present_nav.render()
     return on
 
 
@@ -99,15 +115,40 @@ def chart_block(chart: alt.TopLevelMixin, table: pd.DataFrame, name: str, captio
                                key=f"svg-{key or base}")
 
 
-def copy_link(params: dict | None = None) -> None:
-    """Show the page's shareable link (query string) for board papers."""
+def current_page_path() -> str:
+    """The URL path of the page running now ("" for the overview at /)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None:  # the page Streamlit is running (also when it routed a page file directly)
+        info = ctx.pages_manager.get_pages().get(ctx.pages_manager.current_page_script_hash)
+        if info is not None and info.get("script_path"):
+            stem = Path(info["script_path"]).stem  # app.py serves each page at its file name
+            return "" if stem == OVERVIEW_STEM else stem
+    return st.session_state.get(PAGE_PATH, "")
+
+
+def view_link(params: dict | None = None) -> str:
+    """The whole link to this view: the app's address, the page's path and its URL parameters.
+
+    In a browser the address comes from `st.context.url`; without one (AppTest) the link starts at
+    the page's path, e.g. `/explore?ind=gld&view=pivot`.
+    """
     from urllib.parse import quote, urlencode  # values such as SQL text need escaping to survive a paste
 
     qs = urlencode(params if params is not None else st.query_params.to_dict(), safe=",:/", quote_via=quote)
-    # Written through session state: a keyed widget would otherwise keep showing the first link of the session.
-    st.session_state["copy-link"] = f"?{qs}" if qs else "?"
-    st.text_input("Link to this view (copy and paste)", key="copy-link",
-                  help="Add this to the dashboard address; it reopens this exact view.")
+    path = current_page_path()
+    root = (st.context.url or "").rstrip("/")
+    if path and root.endswith(f"/{path}"):  # st.context.url already names the page
+        root = root[: -len(path) - 1]
+    return f"{root}/{path}" + (f"?{qs}" if qs else "")
+
+
+def copy_link(params: dict | None = None) -> None:
+    """Show the page's shareable link for board papers, with a copy button."""
+    with st.container(key=LINK_KEY):
+        st.caption("Link to this view: copy it into a paper or an email; it reopens this exact view.")
+        st.code(view_link(params), language=None, wrap_lines=True)
 
 
 def source_note(sources: pd.DataFrame) -> None:

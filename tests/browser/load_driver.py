@@ -2,7 +2,8 @@
 
 Run by tests/browser/test_load.py in its own process (Playwright's async API):
     python load_driver.py --url http://127.0.0.1:PORT --sessions 10 --seconds 120 --out load.json
-Bounded: no visit starts after --seconds, each visit times out, and at most --max-visits per session.
+Bounded: no visit starts after --seconds (or once --stop-file exists), each visit times out, and at
+most --max-visits per session.
 Only the given loopback URL is contacted; requests to any other host are blocked and reported.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ _ARRIVED_JS = """([title, previous]) => {
 
 
 async def _session(index: int, browser, base: str, pages: list[bs.PageSpec], deadline: float,
-                   max_visits: int, timeout_ms: int, shots: Path) -> dict:
+                   max_visits: int, timeout_ms: int, shots: Path, stop_file: Path | None = None) -> dict:
     host = urlsplit(base).netloc
     foreign: list[str] = []
     visits: list[dict] = []
@@ -48,7 +49,7 @@ async def _session(index: int, browser, base: str, pages: list[bs.PageSpec], dea
     previous_h1 = None
     try:
         for n in range(max_visits):
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or (stop_file is not None and stop_file.exists()):
                 break
             spec = order[n % len(order)]
             t0 = time.perf_counter()
@@ -82,7 +83,8 @@ async def _session(index: int, browser, base: str, pages: list[bs.PageSpec], dea
     return {"session": index, "visits": visits, "foreign": foreign}
 
 
-async def run(base: str, sessions: int, seconds: float, max_visits: int, timeout_ms: int) -> dict:
+async def run(base: str, sessions: int, seconds: float, max_visits: int, timeout_ms: int,
+              stop_file: Path | None = None) -> dict:
     from playwright.async_api import async_playwright
 
     pages = bs.app_pages()
@@ -91,7 +93,7 @@ async def run(base: str, sessions: int, seconds: float, max_visits: int, timeout
         browser = await p.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS, headless=True)
         try:
             results = await asyncio.gather(*[
-                _session(i, browser, base, pages, deadline, max_visits, timeout_ms, bs.SCREENSHOTS)
+                _session(i, browser, base, pages, deadline, max_visits, timeout_ms, bs.SCREENSHOTS, stop_file)
                 for i in range(sessions)])
         finally:
             await browser.close()
@@ -106,11 +108,13 @@ def main() -> None:
     ap.add_argument("--max-visits", type=int, default=200)
     ap.add_argument("--timeout-ms", type=int, default=bs.PAGE_TIMEOUT_MS)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--stop-file", type=Path, help="start no visit once this file exists")
     args = ap.parse_args()
     if urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load driver only targets loopback addresses")
     t0 = time.perf_counter()
-    result = asyncio.run(run(args.url, args.sessions, args.seconds, args.max_visits, args.timeout_ms))
+    result = asyncio.run(run(args.url, args.sessions, args.seconds, args.max_visits, args.timeout_ms,
+                             args.stop_file))
     result["wall_seconds"] = round(time.perf_counter() - t0, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))

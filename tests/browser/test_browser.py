@@ -144,28 +144,65 @@ def test_download_button_delivers_the_chart_data(session, tmp_path):
     assert not session.log.foreign
 
 
-LINK_INPUT = 'input[aria-label="Link to this view (copy and paste)"]'
+LINK = ".st-key-view-link code"  # "Link to this view" (derby_oa.ui.widgets.copy_link)
+
+
+def _shown_link(page) -> str:
+    return page.locator(LINK).inner_text().strip()
+
+
+def _open_in_new_session(browser, server, link: str, name: str):
+    """Open `link` as someone given it would: a new browser context (a new Streamlit session)."""
+    context, log = bs.new_context(browser, server)
+    other = context.new_page()
+    bs.open_page(other, link)
+    bs.screenshot(other, name)
+    return context, log, other
 
 
 def test_permalink_reopens_the_chosen_view(session, browser):
-    """Choose a view on the explorer, copy its link, open the link in a new session: the same view opens."""
+    """Choose the pivot view on the Explorer, copy the whole link, open it in a new session: the same view opens."""
     page = session.page
     explore = bs.page_by_stem("explore", PAGES)
-    session.open(explore)
-    page.locator('[data-testid="stRadio"] label', has_text="Tidy table").click()
-    page.wait_for_function("sel => (document.querySelector(sel) || {}).value?.includes('view=table')", arg=LINK_INPUT)
+    session.open(explore, "ind=gld")
+    page.locator('[data-testid="stRadio"] label', has_text="Pivot (areas by years)").click()
+    page.wait_for_function("sel => (document.querySelector(sel) || {}).textContent?.includes('view=pivot')", arg=LINK)
     bs.wait_rendered(page)
-    link = page.locator(LINK_INPUT).input_value()
-    assert link.startswith("?") and "view=table" in link and "ind=" in link, link
-    context, log = bs.new_context(browser, session.server)
+    link = _shown_link(page)
+    assert link.startswith(session.server.url + "/explore?"), link
+    assert "view=pivot" in link and "ind=gld" in link, link
+    context, log, other = _open_in_new_session(browser, session.server, link, "permalink-explore-pivot")
     try:
-        other = context.new_page()
-        bs.open_page(other, session.server.page_url(explore) + link)
-        bs.screenshot(other, "permalink-explore-table")
-        assert other.get_by_role("radio", name="Tidy table").is_checked()
-        assert other.locator('[data-testid="stDataFrame"]').count() >= 1, "the tidy table is not shown"
+        assert other.get_by_role("radio", name="Pivot (areas by years)").is_checked()
+        assert other.locator('[data-testid="stDataFrame"]').count() >= 1, "the pivot is not shown"
         assert other.locator(bs.VEGA).count() == 0, "the link opened the chart view"
-        assert other.locator(LINK_INPUT).input_value() == link, "the reopened view differs from the link"
+        assert _shown_link(other) == link, "the reopened view differs from the link"
+        assert not bs.exception_texts(other) and not log.foreign
+    finally:
+        context.close()
+
+
+def _ward_pair(con):
+    """Two wards that are not the default pair (codes and names)."""
+    from derby_oa import wards
+    from derby_oa.queries import wards as ward_queries
+
+    ward_list = ward_queries.ward_list(con, config.WARD_VINTAGE_PLAN)
+    defaults = set(wards.default_pair(ward_list))
+    return [(r.area_code, r.area_name) for r in ward_list.itertuples() if r.area_code not in defaults][-2:]
+
+
+def test_ward_pair_link_reopens_in_a_new_session(session, browser, con_full):
+    """The Wards page's link, opened in a new session, compares the same two wards."""
+    (a, name_a), (b, name_b) = _ward_pair(con_full)
+    session.open(bs.page_by_stem("wards", PAGES), f"vintage={config.WARD_VINTAGE_PLAN}&ward={a}&compare={b}")
+    link = _shown_link(session.page)
+    assert link.startswith(session.server.url + "/wards?") and f"ward={a}" in link and f"compare={b}" in link, link
+    context, log, other = _open_in_new_session(browser, session.server, link, "permalink-wards-pair")
+    try:
+        assert other.get_by_role("combobox", name="First ward").input_value() == name_a
+        assert other.get_by_role("combobox", name="Second ward").input_value() == name_b
+        assert _shown_link(other) == link
         assert not bs.exception_texts(other) and not log.foreign
     finally:
         context.close()
@@ -173,13 +210,7 @@ def test_permalink_reopens_the_chosen_view(session, browser):
 
 def test_ward_pair_in_the_url_shows_that_comparison(session, con_full):
     """?ward=A&compare=B (two wards that are not the defaults) compares exactly those two wards."""
-    from derby_oa import wards
-    from derby_oa.queries import wards as ward_queries
-
-    ward_list = ward_queries.ward_list(con_full, config.WARD_VINTAGE_PLAN)
-    defaults = set(wards.default_pair(ward_list))
-    (a, name_a), (b, name_b) = [(r.area_code, r.area_name) for r in ward_list.itertuples()
-                                if r.area_code not in defaults][-2:]
+    (a, name_a), (b, name_b) = _ward_pair(con_full)
     page = session.page
     session.open(bs.page_by_stem("wards", PAGES), f"vintage={config.WARD_VINTAGE_PLAN}&ward={a}&compare={b}")
     bs.screenshot(page, "wards-pair-from-url")

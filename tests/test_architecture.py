@@ -1,0 +1,113 @@
+"""The dependency rule, checked on the source: Streamlit only in derby_oa/ui/, no import cycles in
+derby_oa/, pages import the library (never a database driver) and hold no SQL."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "derby_oa"
+PAGES = ROOT / "pages"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def imported(path: Path) -> set[str]:
+    """Absolute names of every module a file imports (module level or inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    here = module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            names.add(base)
+            names |= {f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES}
+    return names
+
+
+def internal_graph() -> dict[str, set[str]]:
+    """Edges between derby_oa modules: a module's imports that are derby_oa modules or packages."""
+    return {name: {m for m in imported(path) if m in MODULES and m != name} for name, path in MODULES.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_streamlit_only_in_the_ui_package():
+    offenders = sorted(name for name, path in MODULES.items()
+                       if not name.startswith("derby_oa.ui")
+                       and any(m == "streamlit" or m.startswith("streamlit.") for m in imported(path)))
+    assert offenders == []
+
+
+def test_no_import_cycles_among_library_modules():
+    assert cycles(internal_graph()) == []
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_graph_sees_relative_and_package_imports():
+    graph = internal_graph()
+    assert "derby_oa.config" in graph["derby_oa.fetch"]  # `from . import config`
+    assert "derby_oa.queries.core" in graph["derby_oa.queries"]  # `from .core import *`
+
+
+def test_pages_import_only_the_library_and_streamlit():
+    allowed = re.compile(r"^(derby_oa(\.|$)|streamlit(\.|$)|__future__$|functools$|io$|json$|pandas$|re$)")
+    offenders = {p.name: sorted(m for m in imported(p) if not allowed.match(m)) for p in PAGES.glob("*.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_pages_hold_no_sql():
+    select = re.compile(r"\bSELECT\b[\s\S]*\bFROM\b|\b(INSERT INTO|DELETE FROM|UPDATE \w+ SET)\b")
+    offenders = []
+    for path in PAGES.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and select.search(node.value):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
