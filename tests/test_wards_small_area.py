@@ -169,3 +169,33 @@ def test_cilif_bhc_msoa_trend_for_every_ward(bundles):
         part = o[o.area_code.str.startswith(prefix) & (o.period == "2021-22")]
         assert part.numerator.sum() == pytest.approx(21177)
     assert _obs(b, "cilif_bhc_msoa", ARBORETUM_03, "2021-22").value > _obs(b, "cilif_bhc_msoa", ALLESTREE_03, "2021-22").value
+
+
+# --- Census 2021 and IoD 2025 (LSOA 2021, centroid best fit) --------------------------------------
+
+def test_census_ward_counts_add_up_to_derby(bundles):
+    (b,) = bundles("census2021")
+    o = b.observations
+    derby = o[o.area_code == config.DERBY].set_index("indicator_id")
+    for prefix in ("E050017", "E050155"):  # both boundary sets
+        wards = o[o.area_code.str.startswith(prefix)]
+        kids = wards[wards.indicator_id == "census_children_0_15"]
+        assert kids.value.sum() == derby.loc["census_children_0_15", "value"] > 50_000
+        for ind in ("census_households_deprived_2plus", "census_overcrowded_households", "census_english_not_well"):
+            part = wards[wards.indicator_id == ind]
+            assert set(part.status) == {"published"}
+            assert part.numerator.sum() == pytest.approx(derby.loc[ind, "numerator"])
+            assert (part.lower_ci < part.value).all() and (part.value < part.upper_ci).all()
+    over = o[o.indicator_id == "census_overcrowded_households"].set_index("area_code").value
+    assert over[ARBORETUM_23] > over[config.DERBY] > over[ALLESTREE_23]
+    assert set(b.ward_fit.best_fit) == {True} and set(b.ward_fit.geography) >= {"LSOA 2021", "MSOA 2021"}
+
+
+def test_iod2025_deciles_for_the_18_wards(bundles):
+    (b,) = bundles("iod2025")
+    o = b.observations
+    current = o[o.area_code.str.startswith("E050155") & (o.indicator_id == "imd2025_decile")]
+    assert len(current) == 18 and current.value.between(1, 10).all()
+    assert _obs(b, "imd2025_decile", ARBORETUM_23, "2025").value < 1.5
+    assert _obs(b, "imd2025_decile", ALLESTREE_23, "2025").value > 9
+    assert _obs(b, "idaci2025_decile", ARBORETUM_23, "2025").value < 2

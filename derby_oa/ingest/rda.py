@@ -16,15 +16,33 @@ from .. import config
 from ..errors import InputError
 
 
+def cached(path: Path, tag: str, parse) -> pd.DataFrame:
+    """`parse(path)` (a DataFrame), kept as Parquet under `<cache>/parsed/` keyed by the file's
+    SHA-256 and `tag` (what was parsed out of it), and read from there next time."""
+    path = Path(path)
+    target = config.cache_dir() / "parsed" / f"{pooch.file_hash(str(path), alg='sha256')}{tag}.parquet"
+    if target.is_file():
+        try:
+            return pd.read_parquet(target)
+        except Exception:  # a damaged cache file is parsed again
+            target.unlink(missing_ok=True)
+    df = parse(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        df.to_parquet(tmp, index=False)
+        tmp.replace(target)
+    except OSError:
+        pass  # a read-only cache only costs time
+    return df
+
+
 def read_frame(path: Path, encoding: str | None = None) -> pd.DataFrame:
     """The single data frame stored in an `.rda` file (strings as plain object columns)."""
-    path = Path(path)
-    cached = config.cache_dir() / "parsed" / f"{pooch.file_hash(str(path), alg='sha256')}.parquet"
-    if cached.is_file():
-        try:
-            return pd.read_parquet(cached)
-        except Exception:  # a damaged cache file is parsed again
-            cached.unlink(missing_ok=True)
+    return cached(path, "", lambda p: _parse(p, encoding))
+
+
+def _parse(path: Path, encoding: str | None) -> pd.DataFrame:
     import rdata
 
     try:
@@ -40,13 +58,6 @@ def read_frame(path: Path, encoding: str | None = None) -> pd.DataFrame:
     for col in df.columns:
         if str(df[col].dtype) in ("string", "category"):
             df[col] = df[col].astype(object).where(df[col].notna(), None)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        df.to_parquet(tmp, index=False)
-        tmp.replace(cached)
-    except OSError:
-        pass  # a read-only cache only costs time
     return df
 
 
