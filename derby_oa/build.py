@@ -29,7 +29,7 @@ from .schema import DDL, OBS_KEY, check_observations, conform_observations
 ADAPTERS = (
     "eyfsp_ees", "fingertips", "lait", "ncmp_obesity", "nomis", "slcn", "neighbours",
     "iod", "boundaries", "boundaries_2023",
-    "dwp_cilif", "iod2019_small_area", "cilif_msoa", "ncmp_msoa", "census2021", "iod2025",
+    "dwp_cilif", "iod2019_small_area", "cilif_msoa", "ncmp_msoa", "census2021", "iod2025", "schools",
 )
 
 

@@ -3,7 +3,7 @@ worst off, and ranking."""
 import streamlit as st
 
 from derby_oa import wards
-from derby_oa.ui import wards_view, widgets
+from derby_oa.ui import school_layer, wards_view, widgets
 from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()
@@ -29,6 +29,9 @@ wards_view.profile_section(con, view)
 
 st.header("Where are children worst off?")
 scatter = wards_view.need_section(view)
+
+st.header("Schools on the map")
+school_layer.school_layer_section(con, view.vintage)
 
 if view.indicator is not None:
     st.header("All wards ranked")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from derby_oa import config, wards_bestfit
+from derby_oa import config, maps, wards_bestfit
 from derby_oa.build import BuildReport, collect
 
 ARBORETUM_23, ALLESTREE_23 = "E05015511", "E05015508"
@@ -199,3 +199,44 @@ def test_iod2025_deciles_for_the_18_wards(bundles):
     assert _obs(b, "imd2025_decile", ARBORETUM_23, "2025").value < 1.5
     assert _obs(b, "imd2025_decile", ALLESTREE_23, "2025").value > 9
     assert _obs(b, "idaci2025_decile", ARBORETUM_23, "2025").value < 2
+
+
+# --- schools --------------------------------------------------------------------------------------
+
+def test_schools_placed_by_location_and_outside_school_has_no_ward(bundles):
+    (b,) = bundles("schools")
+    s = b.schools.set_index("urn")
+    assert s.index.is_unique and 140 <= len(s) <= 160 and s["in_gias"].sum() == 117
+    # Buxton and Leek College is in Derby's GIAS list (LA 831) but sits in Buxton: no ward.
+    buxton = s.loc[148567]
+    assert buxton.la_code == "831" and buxton.lat > 53.2
+    assert pd.isna(buxton.ward_2003_2023) and pd.isna(buxton.ward_2023)
+    # A school in the 2018/19 tables outside Derby (Bringhurst Primary, Leicestershire) is not kept.
+    assert 141279 not in s.index
+    # Every other school is in a ward of both vintages; results join by URN.
+    placed = s.drop(index=148567)
+    assert placed.ward_2003_2023.notna().all() and placed.ward_2023.notna().all()
+    assert placed.ks2_reading_progress.notna().sum() >= 55 and placed.ks4_progress8.notna().sum() >= 15
+    assert (s.loc[s.in_gias, "source_ids"].str.startswith("dfe_gias")).all()
+
+
+def test_place_points_outside_every_ward_get_none(raw):
+    from derby_oa.ingest import iod, schools, small_area
+    polygons = {config.WARD_VINTAGE_CURRENT: iod.read_ward_polygons(
+        raw(small_area.WARDS_2023), {f"E050155{n:02d}" for n in range(7, 25)})}
+    got = schools.place([-1.4776, -1.1506], [52.9176, 52.9536], polygons)[config.WARD_VINTAGE_CURRENT]
+    assert got[0] == ARBORETUM_23  # Derby Cathedral quarter
+    assert got[1] is None  # Nottingham city centre
+
+
+def test_school_map_spec_and_no_data_points():
+    schools = pd.DataFrame({"urn": [1, 2, 3], "school_name": ["A", "B", "C"], "phase": ["Primary", "Secondary", "Primary"],
+                            "pupils": [400, 1600, None], "lon": [-1.48, -1.47, -1.46], "lat": [52.92, 52.91, 52.90],
+                            "ward_name": ["Arboretum", None, "Normanton"], "ks4_progress8": [None, -0.3, None]})
+    rows, legend = maps.school_points(schools, "ks4_progress8", decimals=2, dark_low=True)
+    by = {r["urn"]: r for r in rows}
+    assert by[1]["value_label"] == "no data" and by[1]["fill"] == maps.NO_DATA_RGBA
+    assert by[2]["value_label"] == "-0.30" and by[2]["fill"] != maps.NO_DATA_RGBA
+    assert by[2]["radius"] == 360.0 and by[1]["radius"] == 180.0 and by[3]["radius"] == maps.SCHOOL_MIN_RADIUS_M
+    assert by[2]["ward_name"] == "outside Derby's wards" and by[3]["pupils_label"] == "pupils: no data"
+    assert legend
