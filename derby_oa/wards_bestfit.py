@@ -114,3 +114,25 @@ def best_fit(members: pd.DataFrame, data: pd.DataFrame, how: str, wards: list[st
                 row.update(value=round(float(part["wv"].sum()) / w, decimals), status=PUBLISHED)
         rows.append(row)
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def fit_summary(fit: pd.DataFrame) -> str | None:
+    """One sentence on how a set of ward figures was made (from queries.ward_fit.ward_fit), or None
+    when no ward has a fit record."""
+    rec = fit.dropna(subset=["method"])
+    if rec.empty:
+        return None
+    methods = sorted(set(rec["method"]))
+    geos = sorted(set(rec["geography"].dropna()))
+    best = bool(rec["best_fit"].astype(bool).any())
+    full = rec["coverage"].astype(float) >= 100
+    text = (f"Built from {', '.join(geos)} figures ({'; '.join(methods)}). "
+            + ("These are best-fit estimates, not figures published for the wards. " if best
+               else "Published for the wards themselves. "))
+    if full.all():
+        text += f"Coverage: 100% of the population of every ward's LSOAs ({len(rec)} wards)."
+    else:
+        short = rec.loc[~full].sort_values("coverage")
+        names = ", ".join(f"{n} {c:.0f}%" for n, c in zip(short["area_name"], short["coverage"].astype(float)))
+        text += f"Coverage below 100% (share of the ward's population with a source figure): {names}."
+    return text

@@ -107,3 +107,23 @@ def test_page_school_layer(full_db):
     assert "by school location, not by where pupils live" in captions
     table = next(df.value for df in at.dataframe if "Ward (by school location)" in df.value.columns)
     assert len(table) == len(layer["data"]) and (table["Note"] == maps.SCHOOL_CAPTION).all()
+
+
+def test_fit_summary_names_wards_with_partial_coverage(con_full):
+    from derby_oa import wards_bestfit
+    from derby_oa.queries import ward_fit as fq
+    fit = fq.ward_fit(con_full, "idaci_rate_2019", "2019", config.WARD_VINTAGE_PLAN)
+    assert len(fit) == 17 and fit.method.notna().all()
+    text = wards_bestfit.fit_summary(fit)
+    assert "Allestree 40%" in text and "Arboretum" not in text
+    assert wards_bestfit.fit_summary(fq.ward_fit(con_full, "gld", "2015/16", config.WARD_VINTAGE_PLAN)) is None
+
+
+def test_page_shows_best_fit_and_coverage(full_db):
+    at = run_page(full_db, PAGE, {"vintage": config.WARD_VINTAGE_CURRENT, "indicator": "obesity_year6_3yr",
+                                  "period": "2015/16-17/18"})
+    assert [e.value for e in at.exception] == []
+    captions = "\n".join(c.value for c in at.caption)
+    assert "best-fit estimates" in captions and "Coverage: 100%" in captions
+    table = next(df.value for df in at.dataframe if "Best-fit estimate" in df.value.columns)
+    assert len(table) == 18 and set(table["Best-fit estimate"]) == {"yes"}
