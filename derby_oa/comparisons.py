@@ -5,11 +5,11 @@ import pandas as pd
 
 from . import config, formatting, queries, stats
 from .queries import overview as overview_queries
+from .vocabulary import PLAN_SOURCE
 
 SN_AVERAGE = "Statistical neighbours (average)"
 SN_MIN = 6  # fewer neighbours with a value than this: show those neighbours, not an "average"
 ALL_LA_MIN = 140  # a quartile or rank "among all local authorities" needs most of England's 153 with a value
-PLAN_SOURCE = "plan_2017"
 FRAME_COLUMNS = ["series", "area_code", "year", "period", "value", "status", "numerator", "denominator",
                  "lower_ci", "upper_ci", "source_id"]
 

@@ -9,10 +9,9 @@ from collections.abc import Iterable
 import altair as alt
 import pandas as pd
 
-from . import charts, formatting
+from . import charts, formatting, vocabulary
 
-BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
-                    "non_disadvantaged": "Not disadvantaged", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
+BREAKDOWN_LABELS = vocabulary.PUPIL_GROUPS
 VIEWS = ("table", "pivot", "chart")
 CHART_KINDS = ("line", "bar")
 MAX_LINE_SERIES = 6  # one colour, shape and dash each (theme.CATEGORICAL)

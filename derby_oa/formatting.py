@@ -14,11 +14,11 @@ import math
 from typing import Iterable
 
 import pandas as pd
+from .vocabulary import PLAN_SOURCE
 
 SYMBOLS = {"c": "c", "x": "x", "z": "z"}
 SYMBOL_WORDS = {"c": "c (suppressed)", "x": "x (not available)", "z": "z (not applicable)"}
 MAX_DECIMALS = 3
-PLAN_SOURCE = "plan_2017"
 MINUS = "\u2212"
 UNIT_WORDS = {"%": "points", "score": "points", "per 100,000": "per 100,000", "rank": "places", "count": ""}
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import config, formatting, narrative, stats
-from .comparisons import PLAN_SOURCE, prefer_published
+from . import config, formatting, narrative, stats, vocabulary
+from .comparisons import prefer_published
 from .series import all_breaks
+from .vocabulary import PLAN_SOURCE
 
 PLAN_BASELINE_YEAR = 2016  # 2015/16, the year of the plan's baseline figures
 
@@ -29,9 +30,7 @@ PRIORITIES = {"early_years": "Priority 1: Early years", "schools": "Priority 2: 
               "horizons": "Priority 3: Broadening horizons", "wellbeing": "Wellbeing and transitions"}
 PRIORITY_SHORT = {"early_years": "Early years", "schools": "Schools", "horizons": "Horizons",
                   "wellbeing": "Wellbeing"}
-BREAKDOWN_LABELS = {"all": "All pupils", "fsm": "FSM pupils", "non_fsm": "Non-FSM pupils",
-                    "disadvantaged": "Disadvantaged pupils", "non_disadvantaged": "Other pupils",
-                    "boys": "Boys", "girls": "Girls", "eal": "EAL pupils"}
+BREAKDOWN_LABELS = vocabulary.PUPIL_GROUPS
 
 
 @dataclass(frozen=True)

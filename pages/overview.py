@@ -2,6 +2,7 @@
 import streamlit as st
 
 from derby_oa import exports, headlines, queries
+from derby_oa.ui import since_view
 from derby_oa.ui import tiles as tiles_view
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
@@ -24,13 +25,14 @@ published = queries.has_published_data(con)
 if not published and not present:
     st.warning(DEFAULT_ONLY)
 
-tiles = tiles_view.cached_tiles(con)
-tiles_view.render_grid(tiles, tiles_view.target_statuses(con), present,
+tiles = tiles_view.cached_tiles()
+tiles_view.render_grid(tiles, tiles_view.target_statuses(), present,
                        heading="Derby Opportunity Area: how Derby compares with England" if present else None)
 if present:  # below the tiles, so that they fill the shared screen
     if not published:
         st.warning(DEFAULT_ONLY)
     tiles_view.presentation_toggle(present)
+since_view.render(present)
 
 with st.expander("How the tiles are worked out"):
     st.markdown(tiles_view.RULES_MARKDOWN)

@@ -69,7 +69,7 @@ def test_tidy_table(gld):
     table = explore.tidy_table(gld)
     assert list(table.columns)[:6] == ["Indicator id", "Indicator", "Area code", "Area", "Area type", "Period"]
     row = table[(table["Area code"] == DERBY) & (table["Period"] == "2018/19")].iloc[0]
-    assert (row["Value"], row["Status"], row["Breakdown"], row["Numerator"]) == (70.7, "published", "All", 2303)
+    assert (row["Value"], row["Status"], row["Breakdown"], row["Numerator"]) == (70.7, "published", "All pupils", 2303)
 
 
 def test_pivot_is_areas_by_years_with_symbols(gld):

@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .. import formatting
+from .. import formatting, vocabulary
+
 
 
 MET, NOT_MET, ON_TRACK, OFF_TRACK, NOT_ASSESSABLE = "met", "not met", "on track", "off track", "not assessable"
@@ -30,9 +31,7 @@ LOCAL_KINDS = MEASURABLE_KINDS
 
 BREAKDOWNS = ("all", "fsm", "non_fsm", "disadvantaged", "non_disadvantaged", "boys", "girls")
 
-BREAKDOWN_LABELS = {"all": "all pupils", "fsm": "FSM pupils", "non_fsm": "non-FSM pupils",
-                    "disadvantaged": "disadvantaged pupils", "non_disadvantaged": "other pupils",
-                    "boys": "boys", "girls": "girls"}
+BREAKDOWN_LABELS = vocabulary.PUPIL_GROUPS_IN_SENTENCE
 
 UNIT_RANGES = {"%": (0.0, 100.0), "rank": (1.0, None), "count": (0.0, None), "per 100,000": (0.0, None),
                "score": (None, None)}

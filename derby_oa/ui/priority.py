@@ -7,7 +7,6 @@ group) and `gapref` (what the disadvantaged gap is measured against).
 """
 from __future__ import annotations
 
-import html
 
 import pandas as pd
 import streamlit as st
@@ -190,17 +189,17 @@ def baseline_figures(con, indicator_ids: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------- cached per database file
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _glance_cached(key: tuple[str, float], ids: tuple[str, ...], group_id: str) -> pd.DataFrame:
+def _glance_cached(key: tuple[str, float, str], ids: tuple[str, ...], group_id: str) -> pd.DataFrame:
     return glance_table(get_con(), list(ids), group_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _positions_cached(key: tuple[str, float], indicator_id: str, breakdown: str, group_id: str) -> pd.DataFrame:
+def _positions_cached(key: tuple[str, float, str], indicator_id: str, breakdown: str, group_id: str) -> pd.DataFrame:
     return comparisons.positions_frame(get_con(), indicator_id, breakdown, group_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _baseline_cached(key: tuple[str, float], ids: tuple[str, ...]) -> pd.DataFrame:
+def _baseline_cached(key: tuple[str, float, str], ids: tuple[str, ...]) -> pd.DataFrame:
     return baseline_figures(get_con(), list(ids))
 
 
@@ -217,7 +216,7 @@ def _choice(name: str, options: list[str], default: str, labels: dict, widget, l
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def _trend_parts(key: tuple[str, float], meta_items: tuple, breakdown: str, neighbours: str, group_id: str,
+def _trend_parts(key: tuple[str, float, str], meta_items: tuple, breakdown: str, neighbours: str, group_id: str,
                  grouped: bool):
     """Frame, chart, table and caption of one trend, built once per database file and choice."""
     meta = dict(meta_items)
@@ -260,7 +259,7 @@ def _hashable(meta: dict) -> tuple:
     return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(meta.items()))
 
 
-def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
+def trend_section(meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
                   grouped: bool = True) -> pd.DataFrame:
     """The trend chart with its caption, table and downloads; returns the frame it drew."""
     frame, chart, table, caption = _trend_parts(tiles_view.db_key(), _hashable(meta), breakdown, neighbours,
@@ -273,7 +272,7 @@ def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: st
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def _gap_parts(key: tuple[str, float], meta_items: tuple, group: str, reference: str):
+def _gap_parts(key: tuple[str, float, str], meta_items: tuple, group: str, reference: str):
     """Gap frame and chart, built once per database file and choice."""
     meta = dict(meta_items)
     gaps = comparisons.gap_frame(get_con(), meta["indicator_id"], group, reference)
@@ -334,7 +333,7 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
                         caption, key=f"gap-{key}")
 
 
-def year_section(con, meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
+def year_section(meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
     """Rank among neighbours, quartile among LAs and significance against England, for every year."""
     st.subheader("Year by year: rank, quartile and significance")
     positions = _positions_cached(tiles_view.db_key(), meta["indicator_id"], breakdown, group_id)
@@ -367,18 +366,18 @@ def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
         for col, (ind, grp) in zip(cols, groups[start:start + columns]):
             meta = queries.indicator(con, ind)
             suffix = "%" if meta["unit"] == "%" else f" {meta['unit']}" if meta["unit"] == "per 100,000" else ""
-            parts = [f"{html.escape(str(r.area_name or r.area_code))} **{r.value:g}{suffix}**"
+            parts = [f"{widgets.md_escape(str(r.area_name or r.area_code))} **{r.value:g}{suffix}**"
                      for r in grp.itertuples()]
             dated = grp["period"].dropna().astype(str).str.strip()
             period = dated[dated != ""].iloc[0] if (dated != "").any() else "date not stated in the plan"
             with col.container(border=True):
-                st.markdown(f"**{html.escape(meta['title'])}**  \n{' · '.join(parts)}  \n{html.escape(str(period))}")
+                st.markdown(f"**{widgets.md_escape(meta['title'])}**  \n{' · '.join(parts)}  \n{widgets.md_escape(str(period))}")
                 st.caption(f"\u201c{grp['plan_quote'].iloc[0]}\u201d ({grp['plan_section'].iloc[0]}). Source: "
                            + (f"{plan['title']} ({plan['publisher']}), {plan['licence']}." if plan is not None
                               else "Derby Opportunity Area delivery plan."))
 
 
-def glance_section(con, ids: list[str], group_id: str, page: str) -> None:
+def glance_section(ids: list[str], group_id: str, page: str) -> None:
     table = _glance_cached(tiles_view.db_key(), tuple(ids), group_id)
     if table.empty:
         return
@@ -406,7 +405,7 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
 
     mine = [h for h in headlines.HEADLINES if h.priority == page]
     if mine:
-        tiles_view.render_grid(tiles_view.cached_tiles(con, tuple(mine)), tiles_view.target_statuses(con), present)
+        tiles_view.render_grid(tiles_view.cached_tiles(tuple(mine)), tiles_view.target_statuses(), present)
 
     ids = indicators_with_data(con, indicator_ids)
     groups = [g for g in GROUP_LABELS if len(queries.group_members(con, g))]
@@ -415,7 +414,7 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
         st.info("No data has been published or loaded for this priority's indicators yet.")
     else:
         if not present:
-            glance_section(con, ids, group_id, page)
+            glance_section(ids, group_id, page)
         st.header("One indicator in depth")
         titles = {i: queries.indicator(con, i)["title"] for i in ids}
         linked = st.query_params.get("ind")
@@ -450,13 +449,13 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
                                               queries.plan_figures(con, ind)),
             headlines.Headline(ind, breakdown, page), plan_baseline=(ind, breakdown) in tiles_view.plan_target_pairs(con))
         if tile.has_data:
-            st.markdown(f"**{html.escape(tile.sentence)}** Direction of travel: **{html.escape(tile.direction_text)}**"
+            st.markdown(f"**{widgets.md_escape(tile.sentence)}** Direction of travel: **{widgets.md_escape(tile.direction_text)}**"
                         f"{f' ({tile.since.basis})' if tile.since else ''}; compared with England: "
                         f"**{tile.vs_england}** ({tile.vs_basis}).")
-        trend_section(con, meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
+        trend_section(meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
         st.caption(f"Definition: {meta['definition']} {meta.get('series_notes') or ''}".strip())
         gap_section(con, meta, key=f"{page}-{ind}", page=page)
-        year_section(con, meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
+        year_section(meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
         if not present:
             widgets.copy_link()
     baseline_cards(con, baseline_ids + [i for i in indicator_ids if i not in baseline_ids])

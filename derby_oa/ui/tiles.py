@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from .. import config, headlines, narrative, queries, sparklines, stats, theme
+from .. import config, headlines, narrative, queries, sparklines, stats, targets, theme
 from ..queries import overview as overview_queries
 from . import widgets
 
@@ -19,8 +19,7 @@ VERDICT_WORDS = {stats.BETTER: "better than England", stats.SIMILAR: "similar to
                  stats.WORSE: "worse than England", stats.NOT_JUDGED: "vs England: cannot be judged"}
 TARGET_WORDS = {"exceed_comparator": "exceed England", "close_gap": "close the gap", "absolute": "reach a value",
                 "commitment": "commitment", "qualitative": "qualitative"}
-TARGET_SYMBOLS = {"met": "\u2714", "not met": "\u2718", "on track": "\u2197", "off track": "\u2718",
-                  "not assessable": "\u2013"}
+TARGET_SYMBOLS = targets.STATUS_SYMBOLS
 
 GRID_CSS = """
 <style>
@@ -84,19 +83,22 @@ def plan_target_pairs(con) -> set[tuple[str, str]]:
     return {(r.indicator_id, r.breakdown or "all") for r in t.itertuples()}
 
 
-def db_key() -> tuple[str, float]:
-    """Cache key of the current database file: its path and modification time."""
+def db_key() -> tuple[str, float, str]:
+    """Cache key of what this session sees: the database file's path and modification time, and whether
+    officers' drafts are included (`connection.scope`), so viewers never share an officer's result."""
+    from .connection import scope
+
     path = config.db_path()
-    return str(path), path.stat().st_mtime if path.is_file() else 0.0
+    return str(path), path.stat().st_mtime if path.is_file() else 0.0, scope()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _tiles_cached(key: tuple[str, float], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
+def _tiles_cached(key: tuple[str, float, str], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
     from .connection import get_con
     return compute(get_con(), items)
 
 
-def cached_tiles(con, items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
+def cached_tiles(items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
     """`compute`, cached per database file (path and modification time)."""
     return _tiles_cached(db_key(), tuple(items))
 
@@ -145,30 +147,23 @@ def line_html(line: tuple[str, str] | None) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _statuses_cached(key: tuple[str, float]) -> pd.DataFrame | None:
+def _statuses_cached(key: tuple[str, float, str]) -> pd.DataFrame | None:
     from .connection import get_con
     return _target_statuses(get_con())
 
 
-def target_statuses(con) -> pd.DataFrame | None:
+def target_statuses() -> pd.DataFrame | None:
     """Plan target statuses (cached per database file), or None when they are not available."""
     return _statuses_cached(db_key())
 
 
 def _target_statuses(con) -> pd.DataFrame | None:
-    """Plan target statuses from `derby_oa.targets.assess_all`, or None when that is not available."""
+    """Plan target statuses from `derby_oa.targets.assess_all`, or None when the assessment fails."""
     try:
-        from .. import targets as targets_module
-        assess_all = targets_module.assess_all
-    except (ImportError, AttributeError):
-        return None
-    try:
-        df = assess_all(con)
+        return targets.assess_all(con)
     except Exception:  # a failing assessment must not take the board overview down
         log.exception("target assessment failed")
         return None
-    needed = {"indicator_id", "breakdown", "status"}
-    return df if isinstance(df, pd.DataFrame) and needed <= set(df.columns) else None
 
 
 def _badge(text: str, colour: str) -> str:
