@@ -81,3 +81,13 @@ def threads() -> int:
     if not value.strip().isdigit() or int(value) < 1:
         raise ValueError(f"DERBY_OA_THREADS={value!r} is not a whole number of threads (1 or more)")
     return int(value)
+
+
+# Years that stand alone in a series (not comparable with any other year): key stage 4 results for 2019/20
+# and 2020/21 were centre- and teacher-assessed grades, not exams (DfE). See derby_oa/series.py.
+KS4_ASSESSED = {2020: "centre-assessed grades (no exams)", 2021: "teacher-assessed grades (no exams)"}
+
+
+def not_comparable(indicator_id: str) -> dict[int, str]:
+    """End year -> why that year stands alone, for one indicator (empty for most)."""
+    return dict(KS4_ASSESSED) if "ks4_" in str(indicator_id) else {}

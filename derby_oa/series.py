@@ -7,14 +7,10 @@ never used to judge a target.
 """
 from __future__ import annotations
 
-KS4_ASSESSED = {2020: "centre-assessed grades (no exams)", 2021: "teacher-assessed grades (no exams)"}
+from .config import KS4_ASSESSED, not_comparable  # noqa: F401  (the rule lives with the constants)
+
 ASSESSED_NOTE = ("2019/20 and 2020/21 were awarded by centre- and teacher-assessed grades, not exams (DfE): "
                  "not comparable with exam years, so shown on their own and never joined or used to judge a target.")
-
-
-def not_comparable(indicator_id: str) -> dict[int, str]:
-    """End year -> why that year stands alone, for one indicator (empty for most)."""
-    return dict(KS4_ASSESSED) if "ks4_" in str(indicator_id) else {}
 
 
 def breaks_with_isolated(breaks: list[int], isolated: list[int]) -> list[int]:
