@@ -160,7 +160,6 @@ def test_a_commit_during_a_rebuild_is_not_lost(fresh, monkeypatch):
         assert asked.wait(timeout=60), "the commit never asked for the lock"
         original(tables, target, report_)
 
-    monkeypatch.setattr(loader, "write_lock", Watched)
     monkeypatch.setattr(store, "write_lock", Watched)
     monkeypatch.setattr(build_module, "write_database", write_during_commit)
     build(fresh, adapters=())
