@@ -20,7 +20,7 @@ if not queries.has_published_data(con):
 
 st.header("Sources")
 src = queries.sources(con)
-st.dataframe(src.rename(columns=str.capitalize), hide_index=True, width="stretch")
+widgets.fit_table(src.rename(columns=str.capitalize), "Sources")  # wraps: every licence column fits 1366 px
 
 st.header("Last build")
 st.dataframe(queries.build_log(con), hide_index=True, width="stretch")

@@ -284,7 +284,7 @@ def year_section(con, meta: dict, frame: pd.DataFrame, breakdown: str, group_id:
                "convention, A (best quarter) to D, among local authorities with a value that year. Compared with "
                "England uses Derby's Wilson 95% interval where pupil counts are published; otherwise it cannot be "
                "judged.")
-    st.dataframe(table, hide_index=True, width="stretch")
+    widgets.fitted_dataframe(table)
     st.download_button("Download CSV", exports.to_csv_bytes(table),
                        f"{widgets.slug(meta['indicator_id'] + '-' + breakdown)}-by-year.csv", "text/csv",
                        key=f"csv-years-{key}")
@@ -324,7 +324,7 @@ def glance_section(con, ids: list[str], group_id: str, page: str) -> None:
     st.caption("Latest year for Derby against England; change since the plan's 2015/16 baseline (or the first "
                "comparable year); rank among statistical neighbours and quartile among all local authorities in "
                "that year, 1 and A = best.")
-    st.dataframe(table, hide_index=True, width="stretch")
+    widgets.fitted_dataframe(table)
     st.download_button("Download CSV", exports.to_csv_bytes(table), f"{page}-at-a-glance.csv", "text/csv",
                        key=f"csv-glance-{page}")
 
