@@ -2,7 +2,8 @@
 import streamlit as st
 
 import derby_oa.theme  # noqa: F401  (registers the Altair theme)
-from derby_oa.ui.widgets import APP_RAN, PAGE_PATH
+from derby_oa.ui import incidents
+from derby_oa.ui.widgets import APP_RAN, PAGE_PATH, page_chrome, routed_by_app
 
 st.set_page_config(page_title="Derby Opportunity Area dashboard", page_icon=":bar_chart:", layout="wide")
 
@@ -32,8 +33,10 @@ PAGES = {
     ],
 }
 
-st.session_state[APP_RAN] = True
 position = "hidden" if st.query_params.get("present") == "1" else "sidebar"
 page = st.navigation(PAGES, position=position)
+st.session_state[APP_RAN] = True
 st.session_state[PAGE_PATH] = page.url_path  # for the page's "Link to this view"
-page.run()
+with routed_by_app():  # pages check that they run here (widgets.ensure_app_navigation)
+    page_chrome()  # officer sign-in panel; drafts notice for officers
+    incidents.run_page(page)  # an unexpected error: a short message and an incident id; details to the log

@@ -1,4 +1,5 @@
-"""Command line: `python -m derby_oa build | sql "QUERY" | load FILE [--commit] | undo-upload | pack`.
+"""Command line: `python -m derby_oa build | sql "QUERY" | load FILE [--commit [--publish]] | publish-upload ID |
+undo-upload | pack | officer-hash`.
 
 Every failure is one line on stderr (what, where, what to do) and a non-zero exit, never a traceback
 (set DERBY_OA_TRACEBACK=1 to see one).
@@ -84,12 +85,53 @@ def _load(args) -> int:
         return 0 if report.ok else 1
     try:
         result = loader.commit(report, config.db_path(), officer=args.officer, licence=args.licence,
-                               attribution=args.attribution, replace=args.replace)
+                               attribution=args.attribution, replace=args.replace, published=args.publish)
     except (loader.CommitRefused, WriteBusy) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
+    state = ("published: everyone sees it" if result.published else
+             f"a draft that only signed-in officers see; publish it with "
+             f"`python -m derby_oa publish-upload {result.upload_id}`")
     print(f"Loaded upload {result.upload_id} ({result.source_id}): {result.rows_added} new rows, "
-          f"{result.rows_changed} changed values. Undo with `python -m derby_oa undo-upload`.")
+          f"{result.rows_changed} changed values; {state}. Undo with `python -m derby_oa undo-upload`.")
+    return 0
+
+
+def _publish(args) -> int:
+    """Publish a draft upload."""
+    from . import loader
+    from .write_lock import WriteBusy
+
+    try:
+        name = loader.publish(args.upload_id)
+    except (loader.CommitRefused, WriteBusy, FileNotFoundError) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"Published upload {args.upload_id} ({name}): everyone now sees it.")
+    return 0
+
+
+def _officer_hash(args) -> int:
+    """Ask for a password twice (never echoed) and print the secrets.toml lines of a fallback officer account."""
+    import getpass
+
+    from .passwords import MIN_LENGTH, hash_password
+
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("Password: "), getpass.getpass("Again: ")
+    else:  # piped: two lines (the password twice)
+        first, second = (sys.stdin.readline().rstrip("\r\n") for _ in range(2))
+    if first != second:
+        print("refused: the two passwords differ", file=sys.stderr)
+        return 1
+    try:
+        hashed = hash_password(first)
+    except ValueError as exc:
+        print(f"refused: {exc} (at least {MIN_LENGTH})", file=sys.stderr)
+        return 1
+    user = args.username
+    name = (args.name or user).replace("\\", "\\\\").replace('"', '\\"')
+    print(f'# Add to .streamlit/secrets.toml\n[officers.{user}]\nname = "{name}"\npassword_hash = "{hashed}"')
     return 0
 
 
@@ -129,6 +171,14 @@ def _pack(args) -> int:
     return 0
 
 
+def _username(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", text):
+        raise argparse.ArgumentTypeError("use letters, digits, '_', '-' or '.' (at most 64)")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     from .loader import DEFAULT_ATTRIBUTION, DEFAULT_LICENCE, MAX_BYTES
     from .sql_guard import ROW_CAP, TIME_LIMIT
@@ -160,11 +210,21 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--denominator-column", help="EES: the column of denominators")
     load.add_argument("--breakdown", help="Fingertips: the pupil group the file is for (default all)")
     load.set_defaults(func=_load)
+    load.add_argument("--publish", action="store_true",
+                      help="publish at once (default: a draft that only signed-in officers see until published)")
+    publish = sub.add_parser("publish-upload", help="publish a draft upload")
+    publish.add_argument("upload_id", type=int)
+    publish.set_defaults(func=_publish)
     sub.add_parser("undo-upload", help="undo the most recent upload").set_defaults(func=_undo)
     pk = sub.add_parser("pack", help="write the board pack (PDF, A4 landscape) for the next meeting")
     pk.add_argument("--since", help="date of the last meeting, YYYY-MM-DD (default: 30 days ago)")
     pk.add_argument("--out", default="board-pack.pdf", help="the PDF to write (default board-pack.pdf)")
     pk.set_defaults(func=_pack)
+    hashing = sub.add_parser("officer-hash", help="make a salted password hash for a fallback officer account "
+                                                  "(prints the lines for .streamlit/secrets.toml)")
+    hashing.add_argument("username", type=_username, help="the sign-in name (letters, digits, '_', '-', '.')")
+    hashing.add_argument("--name", help="the name recorded in the audit trail (default: the user name)")
+    hashing.set_defaults(func=_officer_hash)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

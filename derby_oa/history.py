@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import changes, config, headlines, store
 from .queries import history as hq
+from .queries import visibility
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def _open_file(path: Path):
     try:
         con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS snap (READ_ONLY)")
         con.execute("USE snap")
+        visibility.restrict_to_published(con)  # the history is what viewers saw: drafts count once published
         yield con
     finally:
         con.close()

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import sys
-import types
 
 import pandas as pd
 import pytest
@@ -54,7 +52,8 @@ def test_overview_shows_plan_target_status(full_db):
     at = run_page(full_db, PAGE)
     grid = _grid(at)
     gld_fsm = next(t for t in _tiles(grid) if 'aria-label="Good level of development: FSM pupils"' in t)
-    assert re.search(r"Plan target \(exceed England by 2021\): (met|on track|off track|not assessable)", gld_fsm)
+    # 2018/19: Derby's FSM pupils 60.0% against England's 57.0%, and 50.8% against 49.1% in 2021/22
+    assert "Plan target (exceed England by 2021): met" in gld_fsm
 
 
 def test_presentation_mode(full_db):
@@ -101,22 +100,17 @@ def test_overview_embedded_default(default_db):
 
 
 def test_target_status_guard(monkeypatch):
+    """A failing assessment leaves the tiles without target badges; statuses are shown in words."""
+    from derby_oa import targets
     from derby_oa.ui import tiles as tiles_view
-    import derby_oa
-
-    fake = types.ModuleType("derby_oa.targets")  # a targets module without assess_all
-    monkeypatch.setitem(sys.modules, "derby_oa.targets", fake)
-    monkeypatch.setattr(derby_oa, "targets", fake, raising=False)
-    assert tiles_view._target_statuses(None) is None
 
     def broken(con):
         raise RuntimeError("boom")
-    fake.assess_all = broken
+    monkeypatch.setattr(targets, "assess_all", broken)
     assert tiles_view._target_statuses(None) is None
-    fake.assess_all = lambda con: pd.DataFrame({"target_id": ["t"], "indicator_id": ["gld"], "breakdown": ["all"],
-                                                "kind": ["exceed_comparator"], "status": ["on track"],
-                                                "rule": ["r"], "target_year": [2021]})
-    statuses = tiles_view._target_statuses(None)
+    statuses = pd.DataFrame({"target_id": ["t"], "indicator_id": ["gld"], "breakdown": ["all"],
+                             "kind": ["exceed_comparator"], "status": ["on track"], "rule": ["r"],
+                             "target_year": [2021]})
     from derby_oa import headlines
     tile = headlines.Tile("gld", "all", "early_years", "GLD", "%", 1, "higher_is_better", period="2018/19",
                           year=2019, derby=70.7, england=71.8)

@@ -21,8 +21,8 @@ def known_codes(con) -> tuple[set[str], set[str]]:
 
 
 def areas_for_mapping(con) -> pd.DataFrame:
-    """Area codes with DfE LA numbers (to map EES `old_la_code`)."""
-    return con.execute("SELECT area_code, area_type, la_number FROM areas").df()
+    """Area codes with names and DfE LA numbers (to map EES `old_la_code` and name areas in the report)."""
+    return con.execute("SELECT area_code, area_name, area_type, la_number FROM areas").df()
 
 
 def indicator_rules(con, indicator_ids: list[str]) -> pd.DataFrame:
@@ -61,10 +61,17 @@ def existing_rows(con, keys: pd.DataFrame) -> pd.DataFrame:
 
 def uploads(con) -> pd.DataFrame:
     """The upload audit, newest first, with who loaded each file and under which licence."""
-    return con.execute("""SELECT u.upload_id, u.file_name, u.format, u.loaded_at, u.rows_added, u.rows_changed,
-                                 u.undone, s.publisher, s.licence, u.sha256
-                          FROM uploads u LEFT JOIN sources s ON s.source_id = 'upload:' || u.upload_id
-                          ORDER BY u.upload_id DESC""").df()
+    published = ("CASE WHEN u.undone THEN 'undone' WHEN u.published = false THEN 'draft' ELSE 'published' END"
+                 if "published" in _columns(con, "uploads") else "CASE WHEN u.undone THEN 'undone' ELSE 'published' END")
+    return con.execute(f"""SELECT u.upload_id, u.file_name, u.format, u.loaded_at, u.rows_added, u.rows_changed,
+                                  {published} AS state, s.publisher, s.licence, u.sha256
+                           FROM uploads u LEFT JOIN sources s ON s.source_id = 'upload:' || u.upload_id
+                           ORDER BY u.upload_id DESC""").df()
+
+
+def _columns(con, table: str) -> set[str]:
+    return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                                      "AND table_name = ?", [table]).fetchall()}
 
 
 def last_active_upload(con) -> dict | None:
@@ -76,9 +83,11 @@ def last_active_upload(con) -> dict | None:
 # ---- writes (inside store.atomic_update) -------------------------------------------------------------
 
 def ensure_upload_columns(con) -> None:
-    """Add the previous-count columns to upload_rows in databases built before they existed."""
+    """Add the previous-count columns to upload_rows, and `published` to uploads, in databases built before
+    they existed (earlier uploads keep NULL: they were already shown to everyone, so count as published)."""
     for name, kind in UPLOAD_ROWS_EXTRA.items():
         con.execute(f"ALTER TABLE upload_rows ADD COLUMN IF NOT EXISTS {name} {kind}")
+    con.execute("ALTER TABLE uploads ADD COLUMN IF NOT EXISTS published BOOLEAN")
 
 
 def next_upload_id(con) -> int:
@@ -125,10 +134,22 @@ def duplicate_keys(con) -> int:
 
 def insert_upload(con, record: dict) -> None:
     """Add the audit row of an upload."""
-    con.execute("""INSERT INTO uploads (upload_id, file_name, sha256, loaded_at, rows_added, rows_changed, format, undone)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, false)""",
+    con.execute("""INSERT INTO uploads (upload_id, file_name, sha256, loaded_at, rows_added, rows_changed, format, undone,
+                                       published)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, false, ?)""",
                 [record["upload_id"], record["file_name"], record["sha256"], record["loaded_at"],
-                 record["rows_added"], record["rows_changed"], record["format"]])
+                 record["rows_added"], record["rows_changed"], record["format"], bool(record["published"])])
+
+
+def publish_upload(con, upload_id: int) -> None:
+    """Mark a draft upload published (viewers see its rows from now on)."""
+    con.execute("UPDATE uploads SET published = true WHERE upload_id = ?", [upload_id])
+
+
+def upload_record(con, upload_id: int) -> dict | None:
+    """One upload's audit row (with `published`, NULL for uploads made before drafts existed), or None."""
+    df = con.execute("SELECT * FROM uploads WHERE upload_id = ?", [upload_id]).df()
+    return None if df.empty else df.iloc[0].to_dict()
 
 
 def undo_upload(con, upload_id: int) -> tuple[int, int]:

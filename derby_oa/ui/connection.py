@@ -6,7 +6,7 @@ version has its own read-only connection, opened through a hard link with a uniq
 as the file is open), because DuckDB shares one instance per file name within a process and would
 otherwise hand back the old version. `get_con` returns a cursor and counts it; a replaced version's
 connection is closed when the last of its cursors is gone, never while a query uses it.
-Builds the database on first run if it is missing.
+Builds the database on first run if it is missing. A visitor's cursor hides officers' draft uploads.
 """
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from pathlib import Path
 import streamlit as st
 
 from .. import config, db
+from ..queries import visibility
+from ..text import md_escape
+from . import auth
 
 _log = logging.getLogger(__name__)
 _build_lock = threading.Lock()
@@ -43,6 +46,7 @@ class _Version:
 
 _current: dict[str, _Version] = {}  # database path -> its newest open version
 _versions: list[_Version] = []  # every version not yet closed (for `open_versions`)
+_cleaned: set[str] = set()  # database paths whose stale links this process has removed
 
 
 def _key(path: Path) -> tuple:
@@ -50,8 +54,35 @@ def _key(path: Path) -> tuple:
     return st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_links(path: Path) -> int:
+    """Remove links left by app processes that died between linking and opening; how many were removed."""
+    removed = 0
+    for link in path.parent.glob(f".{path.name}.read-*"):
+        try:
+            pid = int(link.name.rsplit("-", 2)[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            link.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _open(path: Path) -> _Version:
     """Open the file now at `path` under a name of its own (a hard link), else by its name."""
+    if str(path) not in _cleaned:
+        _cleaned.add(str(path))
+        remove_stale_links(path)
     link = path.with_name(f".{path.name}.read-{os.getpid()}-{next(_serial)}")
     try:
         os.link(path, link)
@@ -99,15 +130,58 @@ def cursor(path: Path):
     return cur
 
 
-def get_con():
-    """Read-only cursor on the current database file (a new version is opened when the file is replaced)."""
+def _current_path() -> Path:
     path = config.db_path()
     if not path.is_file():
         with _build_lock, st.spinner("Building the database from the plan's figures and any published data..."):
             if not path.is_file():
                 from ..build import build
                 build(path)
-    return cursor(path)
+    return path
+
+
+def get_con():
+    """Read-only cursor on the current database file (a new version is opened when the file is replaced).
+
+    A visitor's cursor sees published figures only (`queries.visibility`); an officer's sees drafts too.
+    """
+    path = _current_path()
+    cur = cursor(path)
+    if scope() == "published":
+        visibility.restrict_to_published(cur)  # decides on this cursor's own version of the file
+    return cur
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _drafts(path: str, key: tuple):
+    """The draft uploads of one version of the database file."""
+    cur = cursor(Path(path))
+    try:
+        return visibility.drafts(cur)
+    finally:
+        cur.close()
+
+
+def drafts():
+    """Draft (unpublished) uploads in the current database file."""
+    path = _current_path()
+    return _drafts(str(path), _key(path))
+
+
+def scope() -> str:
+    """'drafts' when this session sees officers' drafts (an officer, and there are some), else 'published'.
+
+    Part of every cross-session cache key, so a viewer is never served a result computed with drafts."""
+    return "drafts" if auth.current_officer() and len(drafts()) else "published"
+
+
+def drafts_notice() -> None:
+    """For an officer: which drafts the page includes (viewers do not see them)."""
+    if scope() != "drafts":
+        return
+    listed = "; ".join(f"upload {r.upload_id} ({md_escape(r.file_name)})" for r in drafts().itertuples())
+    st.warning(f"**Draft data shown.** This page includes unpublished uploads that viewers do not see: {listed}. "
+               "Publish or undo them on *Load new data*.", icon=":material/edit_note:")
 
 
 def reset() -> None:

@@ -7,10 +7,11 @@ import html
 import pandas as pd
 import streamlit as st
 
-from .. import config, queries, target_charts, targets, theme
+from .. import config, formatting, queries, target_charts, targets, theme
 from ..errors import InputError
 from ..queries import target_data as target_queries
-from . import connection, widgets
+from ..text import md_escape
+from . import auth, connection, widgets
 
 FLASH = "targets-flash"
 TARGET_CHOICE = "target-choice"
@@ -26,15 +27,16 @@ def status_html(status: str) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _assessments(path: str, mtime: float) -> list[targets.Assessment]:
+def _assessments(path: str, mtime: float, scope: str) -> list[targets.Assessment]:
     return targets.assess_many(connection.get_con())
 
 
 def assessments(con) -> list[targets.Assessment]:
-    """Every target's assessment, plan targets first (cached until the database file is replaced)."""
+    """Every target's assessment, plan targets first (cached until the database file is replaced;
+    officers' drafts in a separate entry)."""
     path = config.db_path()
     if path.is_file():
-        return _assessments(str(path), path.stat().st_mtime)
+        return _assessments(str(path), path.stat().st_mtime, connection.scope())
     return targets.assess_many(con)
 
 
@@ -53,9 +55,9 @@ def tiles(items: list[targets.Assessment], columns: int = 3) -> None:
         cols = st.columns(columns)
         for col, a in zip(cols, measurable[start:start + columns]):
             with col.container(border=True):
-                st.markdown(f"**{html.escape(targets.target_label(a.target))}**")
+                st.markdown(f"**{md_escape(targets.target_label(a.target))}**")
                 st.markdown(status_html(a.status), unsafe_allow_html=True)
-                st.caption(targets.headline(a))
+                st.caption(md_escape(targets.headline(a)))
 
 
 def summary_table(items: list[targets.Assessment]) -> pd.DataFrame:
@@ -91,11 +93,11 @@ def target_detail(a: targets.Assessment, key: str) -> None:
     """One target: status with its reason and rule, the numbers behind it and its chart."""
     unit, dec = a.meta.get("unit", ""), a.meta.get("decimals", 1)
     t = a.target
-    st.subheader(targets.target_label(t))
-    st.markdown(status_html(a.status) + " " + html.escape(a.detail), unsafe_allow_html=True)
+    st.subheader(md_escape(targets.target_label(t)))
+    st.markdown(status_html(a.status) + " " + md_escape(a.detail), unsafe_allow_html=True)
     st.markdown(f"**Rule:** {a.rule}")
     if t.get("plan_words"):
-        st.caption(f"{t.get('plan_section') or ''}: \u201c{t['plan_words']}\u201d")
+        st.caption(md_escape(f"{t.get('plan_section') or ''}: \u201c{t['plan_words']}\u201d"))
     if a.baseline_year is None:
         return
     c1, c2, c3, c4 = st.columns(4)
@@ -126,7 +128,8 @@ def target_detail(a: targets.Assessment, key: str) -> None:
                   if frame["lower"].notna().any() and (frame["role"] == "actual").any() else "")
                + "Lines break at years not collected and at series breaks. "
                + (a.meta.get("series_notes") or ""))
-    widgets.chart_block(chart, targets.chart_table(frame, events), f"target-{t['target_id']}", caption, key=key)
+    table = formatting.display_table(targets.chart_table(frame, events), int(a.meta.get("decimals", 1) or 1) + 1)
+    widgets.chart_block(chart, table, f"target-{t['target_id']}", caption, key=key)
 
 
 def improvement_default(a: targets.Assessment, step: float) -> float:
@@ -153,7 +156,7 @@ def scenario_control(a: targets.Assessment, key: str) -> float | None:
         if 0 <= asked <= 1000:
             default = asked
         else:
-            st.info(f"The link asked for improve = '{raw}', which is not a yearly improvement between 0 and 1000; "
+            st.info(f"The link asked for improve = '{md_escape(raw)}', which is not a yearly improvement between 0 and 1000; "
                     f"showing {default:g} instead.")
     st.subheader("What would it take?")
     words = {"%": "percentage points", "score": "points"}.get(unit, unit)
@@ -176,9 +179,9 @@ def priority3_section(con, items: list[targets.Assessment]) -> None:
                 f"shown with them. Each is marked **{targets.NO_OUTCOME}** because no outcome series exists.")
     for a in rows:
         with st.container(border=True):
-            st.markdown(status_html(a.status) + f" &nbsp; <b>{html.escape(a.target.get('plan_words') or '')}</b>",
+            st.markdown(status_html(a.status) + f" &nbsp; <b>{md_escape(a.target.get('plan_words') or '')}</b>",
                         unsafe_allow_html=True)
-            st.caption(a.detail)
+            st.caption(md_escape(a.detail))
     activity = target_queries.commitment_activity(con)
     if len(activity):
         st.markdown("Programme figures the plan gives for this priority (activity, not outcomes):")
@@ -204,14 +207,17 @@ def target_choice(ids: list[str], labels: dict[str, str]) -> str:
 def _flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
-        st.success(message)
+        st.success(md_escape(message))
     error = st.session_state.pop(FORM_ERROR, None)
     if error:
-        st.error(error)
+        st.error(md_escape(error))
 
 
 def _remove(target_id: str) -> None:
     """Button callback: remove a local target (runs before the page, so a rerun cannot lose the click)."""
+    if auth.current_officer() is None:
+        st.session_state[FORM_ERROR] = "Not removed: sign in as an officer to manage local targets."
+        return
     try:
         target_queries.delete_local_target(target_id)
     except InputError as exc:
@@ -224,6 +230,9 @@ def _remove(target_id: str) -> None:
 def _add() -> None:
     """Form callback: validate and store the officer's target from the form's widget values."""
     state = st.session_state
+    if auth.current_officer() is None:
+        state[FORM_ERROR] = "Not saved: sign in as an officer to manage local targets."
+        return
     kind = state.get("lt-kind")
     fields = {"target_id": state.get("lt-id"), "indicator_id": state.get("lt-indicator"),
               "breakdown": state.get("lt-breakdown"), "kind": kind, "area_code": config.DERBY,
@@ -252,10 +261,14 @@ def local_targets_section(con) -> None:
                "write as uploaded data, and survives a rebuild. The plan's own targets are fixed and cannot be "
                "removed or edited here.")
     local = target_queries.local_targets(con)
+    officer = auth.current_officer()
     for row in local.to_dict("records"):
         c1, c2 = st.columns([5, 1])
-        c1.markdown(f"**{html.escape(targets.target_label(row))}** (`{row['target_id']}`)")
-        c2.button("Remove", key=f"rm-{row['target_id']}", on_click=_remove, args=(row["target_id"],))
+        c1.markdown(f"**{md_escape(targets.target_label(row))}** ({md_escape(row['target_id'])})")
+        if officer:
+            c2.button("Remove", key=f"rm-{row['target_id']}", on_click=_remove, args=(row["target_id"],))
+    if auth.require_officer("add or remove local targets") is None:
+        return
     inds = queries.indicators(con, with_data_for=config.DERBY)
     inds = inds[inds["polarity"].isin(["higher_is_better", "lower_is_better"])
                 & inds["unit"].isin(list(targets.UNIT_RANGES))]

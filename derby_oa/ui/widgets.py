@@ -1,7 +1,9 @@
 """Shared page widgets: chart blocks with table and downloads, URL state, presentation mode."""
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 from pathlib import Path
 
 import altair as alt
@@ -9,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import charts, exports
+from ..text import md_escape  # noqa: F401  (the one escaping function, re-exported for pages)
 
 # Presentation mode: type scales with the screen (about 17 px at 1366x768, 23 px at 1920x1080); on the Wards page
 # the map comes straight after the title, so that it is in the first screen.
@@ -62,24 +65,52 @@ def qp_set(**params) -> None:
 
 
 APP_RAN = "_derby_oa_app_ran"  # set by app.py before it routes to a page
+_routing = threading.local()  # `.active` while app.py runs a page in this script thread
+
+
+@contextlib.contextmanager
+def routed_by_app():
+    """app.py runs the page inside this: a page run outside it (legacy pages/ mode) reruns through app.py."""
+    _routing.active = True
+    try:
+        yield
+    finally:
+        _routing.active = False
+
+
+def page_chrome() -> None:
+    """What app.py shows around every page: the officer sign-in panel and, for an officer, the drafts notice."""
+    from . import auth, connection, incidents
+
+    auth.sign_in_panel()  # viewing is open; officers sign in here (derby_oa.ui.auth)
+    try:
+        connection.drafts_notice()  # an officer sees when a page includes unpublished uploads
+    except Exception as exc:  # noqa: BLE001
+        incidents.report(exc, "drafts notice")
+
+
 OVERVIEW_STEM = "overview"  # pages/overview.py, the default page, is served at /
 PAGE_PATH = "_derby_oa_page_path"  # the current page's URL path ("" for the overview), set by app.py
 LINK_KEY = "view-link"  # the container of "Link to this view" (CSS class st-key-view-link)
 
 
 def ensure_app_navigation() -> None:
-    """Rerun through app.py when Streamlit ran a page file directly.
+    """Make sure the page runs inside app.py's navigation, with its sign-in panel.
 
     With a `pages/` folder, the first session after a server start that opens a page URL
     (a board-paper link such as /wards) is run by Streamlit's legacy multipage mode, which skips
     app.py and its `st.navigation`. Switching that mode off and rerunning makes app.py route the
-    same URL to the same page.
+    same URL to the same page. AppTest's `switch_page` runs the page file directly on every run
+    (after app.py ran once in the session): there the page shows app.py's chrome itself.
     """
+    if getattr(_routing, "active", False):
+        return
     if not st.session_state.get(APP_RAN):
         from streamlit.runtime.pages_manager import PagesManager
 
         PagesManager.uses_pages_directory = False
         st.rerun()
+    page_chrome()
 
 
 def presentation_mode() -> bool:
@@ -227,11 +258,5 @@ def fit_table(table: pd.DataFrame, label: str, decimals: dict[str, int] | None =
 def source_note(sources: pd.DataFrame) -> None:
     """A short attribution line for the sources used on a page."""
     if len(sources):
-        st.caption("Sources: " + "; ".join(f"{r.title} ({r.publisher}), {r.licence}" for r in sources.itertuples()))
-
-
-def md_escape(text) -> str:
-    """Text from a link or a file shown literally in Markdown: no links, images, HTML, emphasis or maths
-    can be smuggled in (intra-word underscores and hyphens are left alone: Markdown ignores them)."""
-    out = re.sub(r"([\\`*\[\]<>|~$])", r"\\\1", str(text))
-    return out.replace("://", ":\\/\\/").replace("www.", "www\\.")
+        st.caption("Sources: " + "; ".join(md_escape(f"{r.title} ({r.publisher}), {r.licence}")
+                                           for r in sources.itertuples()))
