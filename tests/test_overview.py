@@ -37,6 +37,7 @@ def test_overview_full(full_db):
     # status in words, never colour alone; no significance badge where none was tested (issue 11, item 10):
     # the reason stays in the table under the tiles
     assert "cannot be judged" not in gld
+    assert "better than England" not in gld and "worse than England" not in gld
     basis = at.dataframe[0].value.set_index("indicator_id").loc[["gld"], "Comparison basis"]
     assert basis.str.contains("counts not published").all()
     absence = next(t for t in tiles if 'aria-label="Unauthorised absence: primary"' in t)
