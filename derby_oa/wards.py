@@ -173,6 +173,23 @@ def suppress_small_numbers(rows: pd.DataFrame, unit: str | None = None) -> pd.Da
     return df
 
 
+# --- schools -------------------------------------------------------------------------------------
+
+SCHOOLS_NOTE = ("By school location, not by where pupils live: a school is in the ward that holds its address point. "
+                "Sources: DfE Get Information about Schools; KS2 and KS4 school performance tables 2018/19.")
+SCHOOL_LABELS = {"school_name": "School", "urn": "URN", "phase": "Phase", "pupils": "Pupils", "fsm_pct": "% FSM",
+                 "ks2_maths_progress": "KS2 maths progress", "ks4_progress8": "Progress 8",
+                 "ks4_attainment8": "Attainment 8"}
+
+
+def school_table(schools: pd.DataFrame) -> pd.DataFrame:
+    """The schools of a ward for display: the SCHOOL_LABELS columns the frame has; a missing figure
+    reads "no data"."""
+    cols = [c for c in SCHOOL_LABELS if c in schools]
+    out = schools[cols].rename(columns=SCHOOL_LABELS).astype(object)
+    return out.where(out.notna(), NO_DATA)
+
+
 # --- comparison -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -220,18 +220,11 @@ def ward_period_counts(con, ward_code: str) -> pd.DataFrame:
                [ward_code])
 
 
-SCHOOL_COLUMNS = ["urn", "school_name", "phase", "pupils", "fsm_percent", "ward_code", "vintage"]
-
-
 def schools_in_ward(con, ward_code: str, vintage: str) -> pd.DataFrame:
-    """Schools located in a ward: the rows of table `schools` with this `ward_code` (and `vintage`,
-    when the table has that column). An empty frame (SCHOOL_COLUMNS) when there is no such table or
-    it has no `ward_code` column yet; the schools data fills it when it is built."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'schools'").fetchall()}
-    if "ward_code" not in columns:
-        return pd.DataFrame(columns=SCHOOL_COLUMNS)
-    where = "ward_code = ?" + (" AND vintage = ?" if "vintage" in columns else "")
-    params = [ward_code] + ([vintage] if "vintage" in columns else [])
-    order = " ORDER BY school_name" if "school_name" in columns else ""
-    return _df(con, f"SELECT * FROM schools WHERE {where}{order}", params)
+    """Schools located in a ward (`queries.schools.schools_with_ward`); an empty frame when the
+    database has no schools table or no schools."""
+    from . import schools
+
+    if not schools.has_schools(con):
+        return pd.DataFrame(columns=["urn", "school_name", "phase", "pupils", "fsm_pct", "ward_code"])
+    return schools.schools_with_ward(con, vintage, ward_code)
