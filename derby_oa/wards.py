@@ -175,8 +175,8 @@ def suppress_small_numbers(rows: pd.DataFrame, unit: str | None = None) -> pd.Da
 
 # --- schools -------------------------------------------------------------------------------------
 
-SCHOOLS_NOTE = ("By school location, not by where pupils live: a school is in the ward that holds its address point. "
-                "Sources: DfE Get Information about Schools; KS2 and KS4 school performance tables 2018/19.")
+SCHOOLS_NOTE = (f"{maps.SCHOOL_CAPTION} A school is in the ward that holds its location. Sources: DfE Get "
+                "Information about Schools; KS2 and KS4 school performance tables 2018/19.")
 SCHOOL_LABELS = {"school_name": "School", "urn": "URN", "phase": "Phase", "pupils": "Pupils", "fsm_pct": "% FSM",
                  "ks2_maths_progress": "KS2 maths progress", "ks4_progress8": "Progress 8",
                  "ks4_attainment8": "Attainment 8"}
