@@ -185,9 +185,14 @@ SCHOOL_LABELS = {"school_name": "School", "urn": "URN", "phase": "Phase", "pupil
 def school_table(schools: pd.DataFrame) -> pd.DataFrame:
     """The schools of a ward for display: the SCHOOL_LABELS columns the frame has; a missing figure
     reads "no data"."""
-    cols = [c for c in SCHOOL_LABELS if c in schools]
-    out = schools[cols].rename(columns=SCHOOL_LABELS).astype(object)
-    return out.where(out.notna(), NO_DATA)
+    formats = {"pupils": ",.0f", "fsm_pct": ",.1f", "ks2_maths_progress": "+.2f", "ks4_progress8": "+.2f",
+               "ks4_attainment8": ",.1f"}
+    out = pd.DataFrame(index=schools.index)
+    for col in (c for c in SCHOOL_LABELS if c in schools):
+        fmt_ = formats.get(col)
+        out[SCHOOL_LABELS[col]] = [NO_DATA if _missing(v) or v is None else (format(float(v), fmt_) if fmt_ else str(v))
+                                   for v in schools[col]]
+    return out.reset_index(drop=True)
 
 
 # --- comparison -----------------------------------------------------------------------------------

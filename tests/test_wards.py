@@ -231,7 +231,8 @@ def test_page_full_default_view(full_db):
     assert lsoa["id"] == "lsoa-map" and len(lsoa["data"]["features"]) == 10
     assert "Dashed line: Derby 66.4%." in texts(at, "caption")
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 3  # the all-indicator dot chart, the worst-off scatter and the ranked bars (last)
+    # the all-indicator dot chart, Arboretum's trend, the worst-off scatter and the ranked bars (last)
+    assert len(charts) == 4
     frames = [pa_ipc.open_stream(ds.data.data).read_all().to_pandas() for ds in charts[-1].proto.datasets]
     bars = next(f for f in frames if "area_name" in f and len(f) == 17).set_index("area_name")
     assert bars.loc["Allestree", "value"] == 85.8 and pd.isna(bars.loc["Spondon", "value"])
