@@ -173,6 +173,28 @@ def suppress_small_numbers(rows: pd.DataFrame, unit: str | None = None) -> pd.Da
     return df
 
 
+# --- schools -------------------------------------------------------------------------------------
+
+SCHOOLS_NOTE = (f"{maps.SCHOOL_CAPTION} A school is in the ward that holds its location. Sources: DfE Get "
+                "Information about Schools; KS2 and KS4 school performance tables 2018/19.")
+SCHOOL_LABELS = {"school_name": "School", "urn": "URN", "phase": "Phase", "pupils": "Pupils", "fsm_pct": "% FSM",
+                 "ks2_maths_progress": "KS2 maths progress", "ks4_progress8": "Progress 8",
+                 "ks4_attainment8": "Attainment 8"}
+
+
+def school_table(schools: pd.DataFrame) -> pd.DataFrame:
+    """The schools of a ward for display: the SCHOOL_LABELS columns the frame has; a missing figure
+    reads "no data"."""
+    formats = {"pupils": ",.0f", "fsm_pct": ",.1f", "ks2_maths_progress": "+.2f", "ks4_progress8": "+.2f",
+               "ks4_attainment8": ",.1f"}
+    out = pd.DataFrame(index=schools.index)
+    for col in (c for c in SCHOOL_LABELS if c in schools):
+        fmt_ = formats.get(col)
+        out[SCHOOL_LABELS[col]] = [NO_DATA if _missing(v) or v is None else (format(float(v), fmt_) if fmt_ else str(v))
+                                   for v in schools[col]]
+    return out.reset_index(drop=True)
+
+
 # --- comparison -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -57,8 +57,9 @@ def add_indicator(con, indicator_id: str, title: str, theme: str, unit: str, pol
 
 @pytest.fixture(scope="module")
 def wards_db(full_db, tmp_path_factory):
-    """The full build plus child poverty, IDACI and an obesity outcome for the 17 wards (made-up
-    numbers for the test, shaped like the published ones), one ward left without each."""
+    """The full build with only the plan's and IoD 2019 ward figures kept, plus child poverty, IDACI
+    and an obesity outcome for the 17 wards (made-up numbers for the test, shaped like the published
+    ones), one ward left without each: the expected ranks and fits are known exactly."""
     path = tmp_path_factory.mktemp("wards") / "derby_oa.duckdb"
     shutil.copy(full_db, path)
     con = duckdb.connect(str(path))
@@ -69,17 +70,20 @@ def wards_db(full_db, tmp_path_factory):
     con.execute("DELETE FROM ward_fit")
     codes = [r[0] for r in con.execute("SELECT area_code FROM areas WHERE area_type = 'ward' AND vintage = ? "
                                        "ORDER BY area_code", [PLAN]).fetchall()]
+    con.execute("""DELETE FROM observations WHERE area_code IN (SELECT area_code FROM areas WHERE area_type = 'ward')
+                   AND NOT (indicator_id = 'gld' OR indicator_id LIKE 'imd_%' OR indicator_id LIKE 'iod_%_decile'
+                            OR indicator_id LIKE 'population_%')""")
     income = dict(con.execute("SELECT area_code, value FROM observations WHERE indicator_id = 'iod_income_decile' "
                               "AND list_contains(?, area_code)", [codes]).fetchall())
     poverty = {c: round(65 - 6 * income[c], 1) for c in codes if c != DARLEY}  # no figure for Darley
     idaci = {c: round(45 - 4 * income[c] + (3 if c == NORMANTON else 0), 1) for c in codes}
     obesity = {c: round(12 + 1.5 * (10 - income[c]), 1) for c in codes if c != SPONDON}
     obesity[ALLESTREE] = 30.0  # far above what its deprivation predicts
-    add_indicator(con, "cilif_ahc", "Children in low-income families (after housing costs)", "context", "%",
+    add_indicator(con, "test_cilif", "Test: children in low-income families (after housing costs)", "context", "%",
                   "lower_is_better", poverty, period="FYE 2024", year=2024)
-    add_indicator(con, "idaci_rate", "Income Deprivation Affecting Children Index (IDACI) rate", "context", "%",
-                  "lower_is_better", idaci)
-    add_indicator(con, "obesity_y6", "Year 6 obesity", "wellbeing", "%", "lower_is_better", obesity,
+    add_indicator(con, "test_idaci_rate", "Test: Income Deprivation Affecting Children Index (IDACI) rate", "context",
+                  "%", "lower_is_better", idaci)
+    add_indicator(con, "test_obesity_y6", "Test: Year 6 obesity", "wellbeing", "%", "lower_is_better", obesity,
                   period="2015/16-2017/18", year=2018)
     con.close()
     return path
@@ -97,16 +101,16 @@ def latest(wards_db):
 def test_profile_every_indicator_with_rank(latest):
     values, ref = latest
     table = ward_profiles.profile(values, ref, ARBORETUM).set_index("key")
-    assert {"gld", "imd_decile", "cilif_ahc", "idaci_rate", "obesity_y6", "population_0_15"} <= set(table.index)
-    assert list(table.index[:2]) == ["gld", "obesity_y6"] or table.index[0] == "gld"  # outcomes before context
+    assert {"gld", "imd_decile", "test_cilif", "test_idaci_rate", "test_obesity_y6", "population_0_15"} <= set(table.index)
+    assert list(table.index[:2]) == ["gld", "test_obesity_y6"] or table.index[0] == "gld"  # outcomes before context
     assert table.loc["gld", "Value"] == "47.2%" and table.loc["gld", "Rank among wards"] == "2nd of 2 (1 = highest)"
     assert table.loc["gld", "Derby"] == "66.4%" and table.loc["gld", "England"] == "69.3%"
     assert table.loc["imd_decile", "Rank among wards"] == "17th of 17 (1 = highest)"
-    assert table.loc["imd_decile", "Better when"] == "higher" and table.loc["cilif_ahc", "Better when"] == "lower"
+    assert table.loc["imd_decile", "Better when"] == "higher" and table.loc["test_cilif", "Better when"] == "lower"
     assert table.loc["population_0_15", "Derby"] == ""  # a ward's count is not set against Derby's total
     darley = ward_profiles.profile(values, ref, DARLEY).set_index("key")
-    assert darley.loc["cilif_ahc", "Value"] == "no data"
-    assert darley.loc["cilif_ahc", "Rank among wards"] == "not ranked (no data)"
+    assert darley.loc["test_cilif", "Value"] == "no data"
+    assert darley.loc["test_cilif", "Rank among wards"] == "not ranked (no data)"
     assert darley.loc["gld", "Value"] == "no data" and darley.loc["gld", "Status"] == "no row"
 
 
@@ -119,7 +123,7 @@ def test_compare_all_table_and_dots(latest):
     table = ward_profiles.compare_all_table(cmp.reset_index(), "Arboretum", "Spondon").set_index("Indicator")
     gld = table.loc["Good level of development at the end of the Early Years Foundation Stage"]
     assert gld["Spondon"] == "no data" and gld["Gap (Arboretum minus Spondon)"] == "no data"
-    assert table.loc["Year 6 obesity", "Spondon"] == "no data"
+    assert table.loc["Test: Year 6 obesity", "Spondon"] == "no data"
     dots = ward_profiles.dot_frame(cmp.reset_index(), "Arboretum", "Spondon")
     gld_dots = dots[dots["measure"].str.startswith("Good level")].set_index("area")
     assert set(gld_dots.index) == {"Arboretum", "Derby", "England"}  # Spondon: no dot, never a dot at zero
@@ -136,22 +140,22 @@ def test_compare_all_table_and_dots(latest):
 def test_worst_off_rule(latest):
     values, _ = latest
     parts, fallback = ward_need.need_parts(values)
-    assert parts == ["cilif_ahc", "idaci_rate"] and not fallback
+    assert parts == ["test_cilif", "test_idaci_rate"] and not fallback
     table = ward_need.worst_off(ward_profiles.with_ranks(values), parts)
     # Arboretum is 1st on low income and 2nd on IDACI, Normanton the other way round: a tie at 1.5
     top = table.head(2).set_index("area_name")
     assert list(top.index) == ["Arboretum", "Normanton"] and top["score"].tolist() == [1.5, 1.5]
     assert top["rank"].tolist() == [1, 1] and top["n_parts"].tolist() == [2, 2]
     darley = table.set_index("area_code").loc[DARLEY]
-    assert darley["n_parts"] == 1 and pd.isna(darley["cilif_ahc rank"])  # only IDACI: the mean of one part
-    assert darley["score"] == darley["idaci_rate rank"]
-    shown = ward_need.worst_off_table(table, parts, {"cilif_ahc": "Low income", "idaci_rate": "IDACI"})
+    assert darley["n_parts"] == 1 and pd.isna(darley["test_cilif rank"])  # only IDACI: the mean of one part
+    assert darley["score"] == darley["test_idaci_rate rank"]
+    shown = ward_need.worst_off_table(table, parts, {"test_cilif": "Low income", "test_idaci_rate": "IDACI"})
     assert shown.loc[0, "Ward"] == "Arboretum" and shown.loc[0, "Parts with a figure"] == "2 of 2"
     assert shown.loc[0, "Rank (1 = worst off)"] == "1" and shown.loc[0, "Mean of part ranks"] == "1.5"
     row = shown.set_index("Ward").loc["Darley"]
     assert row["Low income"] == "no data" and row["Low income: rank"] == "not ranked"
     # without child measures: the IoD income domain and the IMD, flagged as a fallback
-    base = values[~values["indicator_id"].isin(["cilif_ahc", "idaci_rate"])]
+    base = values[~values["indicator_id"].isin(["test_cilif", "test_idaci_rate"])]
     assert ward_need.need_parts(base) == (["iod_income_decile", "imd_decile"], True)
 
 
@@ -161,8 +165,8 @@ def test_fit_line_and_scatter_verdicts(latest):
     assert ward_need.fit_line([1, 2], [1, 2]) is None and ward_need.fit_line([1, 1, 1], [1, 2, 3]) is None
     values, _ = latest
     ranked = ward_profiles.with_ranks(values)
-    assert ward_need.default_pair(ranked, ["cilif_ahc", "idaci_rate"]) == ("cilif_ahc", "obesity_y6")
-    df, fit, left_out = ward_need.scatter(ranked, "idaci_rate", "obesity_y6")
+    assert ward_need.default_pair(ranked, ["test_cilif", "test_idaci_rate"]) == ("test_cilif", "test_obesity_y6")
+    df, fit, left_out = ward_need.scatter(ranked, "test_idaci_rate", "test_obesity_y6")
     assert left_out == ["Spondon"] and fit.n == 16 and len(df) == 16
     verdicts = df.set_index("area_name")["verdict"]
     assert verdicts["Allestree"] == "worse than its deprivation predicts"  # lower is better: above the line is worse
@@ -210,12 +214,27 @@ def test_small_numbers_suppressed_only_for_loaded_rows():
     assert wards.fmt_status(None, "c", {"unit": "%"}) == "c" and wards.fmt_status(None, None, {"unit": "%"}) == "no data"
 
 
-def test_schools_hook_lists_the_schools_in_a_ward(con_full, con_default):
+def test_schools_in_ward(con_default, con_full):
+    empty = wq.schools_in_ward(con_default, ARBORETUM, PLAN)  # no schools loaded: an empty frame
+    assert empty.empty and "school_name" in empty.columns
     schools = wq.schools_in_ward(con_full, ARBORETUM, PLAN)
-    assert list(schools.columns) == wq.SCHOOL_COLUMNS and len(schools) > 3
-    assert set(schools["ward_code"]) == {ARBORETUM} and set(schools["vintage"]) == {PLAN}
-    empty = wq.schools_in_ward(con_default, ARBORETUM, PLAN)  # the embedded default has no schools
-    assert empty.empty and list(empty.columns) == wq.SCHOOL_COLUMNS
+    assert len(schools) and (schools["ward_code"] == ARBORETUM).all()
+    shown = wards.school_table(schools)
+    assert list(shown.columns[:2]) == ["School", "URN"] and len(shown) == len(schools)
+
+
+def test_worst_off_on_the_published_ward_data(con_full):
+    """With the DWP and IoD small-area figures built, the ranking uses child poverty (after housing costs
+    on the May 2023 wards, the only ones DWP publishes it for; the MSOA best fit before housing costs on
+    the 2003-2023 wards) and the IDACI rate, not the fallback; Arboretum is among the three worst off."""
+    expected = {PLAN: ["cilif_bhc_msoa", "idaci_rate_2019"], CURRENT: ["cilif_ahc", "idaci_rate_2019"]}
+    for vintage in (PLAN, CURRENT):
+        values = wq.latest_ward_values(con_full, vintage)
+        parts, fallback = ward_need.need_parts(values)
+        assert parts == expected[vintage] and not fallback
+        table = ward_need.worst_off(ward_profiles.with_ranks(values), parts)
+        assert table["rank"].notna().all() and len(table) == (17 if vintage == PLAN else 18)
+        assert "Arboretum" in table.head(3)["area_name"].tolist()
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -224,8 +243,8 @@ def test_page_compare_every_indicator(wards_db):
     at = run_page(wards_db, PAGE, {"ward": ARBORETUM, "compare": SPONDON})
     assert not at.exception
     table = table_with(at, "Gap (Arboretum minus Spondon)").set_index("Indicator")
-    assert table.loc["Year 6 obesity", "Spondon"] == "no data"
-    assert table.loc["Children in low-income families (after housing costs)", "Arboretum"] == "57.7%"
+    assert table.loc["Test: Year 6 obesity", "Spondon"] == "no data"
+    assert table.loc["Test: children in low-income families (after housing costs)", "Arboretum"] == "57.7%"
     dots = next(f for el in at.get("vega_lite_chart") for f in frames(el) if "position" in f)
     gld = dots[dots["measure"].str.startswith("Good level")]
     assert set(gld["area"]) == {"Arboretum", "Derby", "England"}
@@ -237,13 +256,13 @@ def test_page_profile_from_url(wards_db):
     assert not at.exception and not at.info
     assert {s.label: s.value for s in at.selectbox}["Ward to profile"] == NORMANTON
     profile = table_with(at, "Better when", "Status").set_index("Indicator")
-    assert profile.loc["Income Deprivation Affecting Children Index (IDACI) rate", "Value"] == "41.6%"
+    assert profile.loc["Test: Income Deprivation Affecting Children Index (IDACI) rate", "Value"] == "41.6%"
     assert profile.loc["Good level of development at the end of the Early Years Foundation Stage", "Value"] == "no data"
     lsoas = deck_layer(at, "lsoa-map")
     n = len(wq.lsoas_of_ward(duckdb.connect(str(wards_db), read_only=True), NORMANTON, PLAN))
     assert len(lsoas) == n
     text = "\n".join(str(c.value) for c in at.caption)
-    assert "No school data is loaded for the wards yet." in text
+    assert wards.SCHOOLS_NOTE in text or "No school" in text
     assert "no trend to show" in text  # one period per indicator for Normanton
     assert at.query_params["profile"] == NORMANTON
     # choosing the first ward as the profile drops the parameter (old links stay as they were)
@@ -264,8 +283,8 @@ def test_page_worst_off_and_scatter(wards_db):
     assert "descriptive, not causal" in text and "Not plotted (no data on one or both): Darley, Spondon" in text
     assert "mean of a ward's ranks" in text
     # another measure across: the URL keeps it
-    at.selectbox(key=f"wards-x-{PLAN}").set_value("idaci_rate").run()
-    assert at.query_params["against"] == "idaci_rate" and "outcome" not in at.query_params
+    at.selectbox(key=f"wards-x-{PLAN}").set_value("test_idaci_rate").run()
+    assert at.query_params["against"] == "test_idaci_rate" and "outcome" not in at.query_params
 
 
 def test_page_loaded_ward_rows_suppressed(wards_db, tmp_path):
@@ -343,8 +362,7 @@ def test_page_profile_trend_keeps_sources_apart(full_db, tmp_path):
     con.close()
     at = run_page(db, PAGE, {"indicator": "gld", "period": "2015/16"})
     assert not at.exception
-    at.selectbox(key=f"wards-trend-{PLAN}-{ARBORETUM}").set_value("gld").run()  # other indicators have trends too
-    assert at.selectbox(key=f"wards-trend-{PLAN}-{ARBORETUM}").value == "gld"
+    at.selectbox(key=f"wards-trend-{PLAN}-{ARBORETUM}").set_value("gld").run()
     trend = table_with(at, "Area", "Year", "Value")
     series = set(trend["Area"])
     assert {"Arboretum (plan_2017)", "Arboretum (upload:1)", "Derby", "England"} <= series

@@ -220,16 +220,11 @@ def ward_period_counts(con, ward_code: str) -> pd.DataFrame:
                [ward_code])
 
 
-SCHOOL_COLUMNS = ["urn", "school_name", "phase", "pupils", "fsm_percent", "ward_code", "vintage"]
-
-
 def schools_in_ward(con, ward_code: str, vintage: str) -> pd.DataFrame:
-    """Schools located in a ward (SCHOOL_COLUMNS), from the `schools` table via
-    `queries.schools.schools_with_ward`; an empty frame when no school data is loaded."""
-    from .schools import has_schools, schools_with_ward
-    if vintage not in (config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT) or not has_schools(con):
-        return pd.DataFrame(columns=SCHOOL_COLUMNS)
-    df = schools_with_ward(con, vintage, ward_code)
-    return pd.DataFrame({"urn": df["urn"], "school_name": df["school_name"], "phase": df["phase"],
-                         "pupils": df["pupils"], "fsm_percent": df["fsm_pct"], "ward_code": df["ward_code"],
-                         "vintage": vintage}, columns=SCHOOL_COLUMNS)
+    """Schools located in a ward (`queries.schools.schools_with_ward`); an empty frame when the
+    database has no schools table or no schools."""
+    from . import schools
+
+    if not schools.has_schools(con):
+        return pd.DataFrame(columns=["urn", "school_name", "phase", "pupils", "fsm_pct", "ward_code"])
+    return schools.schools_with_ward(con, vintage, ward_code)

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import charts, config, exports, maps, queries, ward_need, ward_profiles, wards
+from ..queries import schools as school_queries
 from ..queries import wards as ward_queries
 from . import widgets
 
@@ -469,10 +470,15 @@ def profile_section(con, view: View) -> None:
     st.subheader(f"Schools in {name}")
     schools = ward_queries.schools_in_ward(con, view.ward_p, view.vintage)
     if schools.empty:
-        st.caption("No school data is loaded for the wards yet.")
+        st.caption(f"No school in the database is located in {name}." if school_queries.has_schools(con)
+                   else "No school data is loaded for the wards yet.")
     else:
-        st.dataframe(schools, hide_index=True, width="stretch")
-        st.caption("Schools are placed in wards by the school's location, not by where its pupils live.")
+        shown = wards.school_table(schools)
+        st.markdown(f"**{len(shown)} school{'s' if len(shown) != 1 else ''} in {widgets.md_escape(name)}**")
+        st.dataframe(shown, hide_index=True, width="stretch")
+        st.download_button("Download CSV", exports.to_csv_bytes(shown), f"schools-{widgets.slug(name)}.csv",
+                           "text/csv", key="wards-profile-schools-csv")
+        st.caption(wards.SCHOOLS_NOTE)
 
 
 def _trend(con, view: View, name: str) -> None:
