@@ -48,12 +48,17 @@ def test_overview_full(full_db):
     assert len(at.get("page_link")) == 4  # links to the four priority pages
 
 
-def test_overview_shows_plan_target_status(full_db):
+def test_overview_shows_plan_target_status(full_db, con_full):
+    """The tile shows exactly the status the Targets page gives that target (one status, not any of them)."""
+    from derby_oa import targets
+
+    expected = targets.assess_all(con_full).set_index("target_id").loc["p1_gld_fsm_exceed_2021", "status"]
     at = run_page(full_db, PAGE)
     grid = _grid(at)
     gld_fsm = next(t for t in _tiles(grid) if 'aria-label="Good level of development: FSM pupils"' in t)
-    # 2018/19: Derby's FSM pupils 60.0% against England's 57.0%, and 50.8% against 49.1% in 2021/22
-    assert "Plan target (exceed England by 2021): met" in gld_fsm
+    assert f"Plan target (exceed England by 2021): {expected}" in gld_fsm
+    others = set(targets.STATUSES) - {expected}
+    assert not any(f"Plan target (exceed England by 2021): {s}<" in gld_fsm for s in others)
 
 
 def test_presentation_mode(full_db):
