@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from derby_oa import config
-from derby_oa.queries import core, explore, overview, target_data, wards
+from derby_oa.queries import core, explore, overview, schools, target_data, ward_fit, wards
 
 Case = tuple[str, Callable, Callable | None]
 
@@ -73,6 +73,10 @@ def cases(real_con, synth_con=None) -> list[Case]:
          syn(lambda c: wards.ward_context(c, s["derby_wards"], tuple(s["indicators"][:5])))),
         ("LSOAs of a ward with IMD decile and rank",
          lambda c: wards.lsoas_of_ward(c, r["ward"], v_plan), None),
+        ("schools with their ward (school layer)",
+         lambda c: schools.schools_with_ward(c, v_plan), None),
+        ("how each ward figure was made (ward_fit)",
+         lambda c: ward_fit.ward_fit(c, "idaci_rate_2019", "2019", v_plan), None),
         ("explorer: 5 indicators x every LA / 10 indicators x Derby's wards",
          lambda c: explore.observations(c, r["lait5"], r["las"], ["all"]),
          syn(lambda c: explore.observations(c, s["indicators"], s["derby_wards"], ["all"]))),

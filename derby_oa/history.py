@@ -114,6 +114,7 @@ def _labelled(items: pd.DataFrame, con) -> pd.DataFrame:
     """Items with the indicator's title, unit and decimals, the area's name and the source's title."""
     if not len(items):
         return items.assign(title=None, area_name=None, unit=None, decimals=None, source_title=None)
+    items = items.astype({c: object for c in ("indicator_id", "area_code", "source_id") if c in items})  # all-missing keys read as float
     ind = hq.indicator_titles(con)
     areas = hq.area_names(con)
     src = hq.source_titles(con).assign(source_title=lambda d: d["title"] + " (" + d["publisher"] + ")")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import history, store
+from . import config, history, store, write_lock
 from .queries import uploads as uq
 from .write_lock import WriteBusy
 from .schema import OBS_COLUMNS, OBS_KEY

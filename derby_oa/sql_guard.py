@@ -401,7 +401,7 @@ def result_frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
 def _run_in_worker(path: str, query: str, time_limit: float, row_cap: int, byte_cap: int) -> tuple[tuple, float]:
     """(reply, seconds) of `sql_worker` running `query`; the process is killed at the time limit."""
     request = {"path": path, "query": query, "row_cap": row_cap, "byte_cap": byte_cap,
-               "address_space": config.memory_limit_bytes() + sql_worker.HEADROOM_BYTES}
+               "address_space": sql_worker.address_space(config.memory_limit_bytes(), config.threads())}
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(config.PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     start = time.monotonic()

@@ -2,9 +2,9 @@
 
 DuckDB cannot interrupt work on a single value (`SELECT len(range(1000000000))` builds one 8 GB list)
 and its memory limit does not cover such values, so `derby_oa.sql_guard.run` starts this module as a
-separate process: its address space is capped (`resource.RLIMIT_AS`: the DuckDB memory limit plus
-`HEADROOM_BYTES`), its connection is the bounded read-only one of `derby_oa.db.connect`, and the parent
-kills it at the time limit. It fetches at most `row_cap` + 1 rows and about `byte_cap` bytes.
+separate process: its address space is capped (`resource.RLIMIT_AS`, see `address_space`), its
+connection is the bounded read-only one of `derby_oa.db.connect`, and the parent kills it at the time
+limit. It fetches at most `row_cap` + 1 rows and about `byte_cap` bytes.
 
 Protocol: a pickled request dict on stdin; a pickled reply tuple on stdout:
 `("ok", columns, rows)`, `("rows",)`, `("bytes",)`, `("memory", message)` or `("error", message)`.
@@ -15,7 +15,13 @@ from __future__ import annotations
 import pickle
 import sys
 
-HEADROOM_BYTES = 1024 ** 3  # Python, DuckDB's code and thread stacks, above DuckDB's own memory limit
+HEADROOM_BYTES = 1024 ** 3  # Python and DuckDB's code, above DuckDB's own memory limit
+THREAD_HEADROOM_BYTES = 256 * 1024 ** 2  # per DuckDB thread: its stack and allocator reservations
+
+
+def address_space(memory_limit: int, threads: int) -> int:
+    """The child's address-space cap for a DuckDB memory limit and thread count."""
+    return memory_limit + HEADROOM_BYTES + threads * THREAD_HEADROOM_BYTES
 FETCH_CHUNK = 256
 
 

@@ -81,37 +81,45 @@ def best_fit(members: pd.DataFrame, data: pd.DataFrame, how: str, wards: list[st
     else:
         m["wv"] = m["value"].astype(float) * m["weight"]
 
+    m = m[m["ward_code"].notna()]
+    g = m.groupby("ward_code")
+    has = m[m["has"]].groupby("ward_code")
+    agg = pd.DataFrame({"pop": g["weight"].sum(), "n": g.size(), "units": g["unit_code"].nunique(),
+                        "covered": has["weight"].sum(), "with_data": has["unit_code"].nunique(),
+                        "all_has": g["has"].all(), "any_c": m["status"].eq("c").groupby(m["ward_code"]).any()})
+    if how == "counts":
+        agg["num"], agg["den"] = has["num"].sum(), has["den"].sum()
+    else:
+        agg["wv"] = has["wv"].sum()
+    order = list(wards) if wards is not None else sorted(agg.index)
+    agg = agg.reindex(order)
     rows = []
-    for ward in wards if wards is not None else sorted(m["ward_code"].dropna().unique()):
-        part = m[m["ward_code"] == ward]
-        pop = float(part["weight"].sum())
-        covered = float(part.loc[part["has"], "weight"].sum())
-        coverage = round(100 * covered / pop, 2) if pop > 0 else (100.0 if part["has"].all() and len(part) else 0.0)
-        units = part["unit_code"].nunique()
-        with_data = part.loc[part["has"], "unit_code"].nunique()
+    for ward, a in agg.iterrows():
+        present = not pd.isna(a["n"])
+        pop = float(a["pop"]) if present else 0.0
+        with_data = 0 if pd.isna(a["with_data"]) else int(a["with_data"])
+        units = int(a["units"]) if present else 0
+        if pop > 0:
+            coverage = round(100 * (0.0 if pd.isna(a["covered"]) else float(a["covered"])) / pop, 2)
+        else:
+            coverage = 100.0 if present and bool(a["all_has"]) else 0.0
         row = {"ward_code": ward, "value": None, "numerator": None, "denominator": None, "lower_ci": None,
                "upper_ci": None, "status": "x", "coverage": coverage, "units": units,
                "units_with_data": with_data, "population": pop}
-        if part.empty or with_data == 0:
-            row["coverage"] = 0.0 if part.empty else coverage
-            if (part["status"] == "c").any():
-                row["status"] = "c"
-        elif (part["status"] == "c").any():
+        if present and bool(a["any_c"]):
             row["status"] = "c"
-        elif with_data < len(part.drop_duplicates("unit_code")):
-            row["status"] = "x"  # part of the ward has no figure: not published for the ward
+        elif not present or with_data == 0 or with_data < units:
+            row["status"] = "x"  # part or all of the ward has no figure: none for the ward
         elif how == "counts":
-            num, den = float(part["num"].sum()), float(part["den"].sum())
+            num, den = float(a["num"]), float(a["den"])
             if den > 0:
                 row.update(numerator=round(num, 4), denominator=round(den, 4), status=PUBLISHED,
                            value=round(100 * num / den, decimals))
                 if wilson and 0 <= num <= den:
                     lo, hi = stats.wilson(num, den)
                     row.update(lower_ci=round(lo, decimals), upper_ci=round(hi, decimals))
-        else:
-            w = float(part["weight"].sum())
-            if w > 0:
-                row.update(value=round(float(part["wv"].sum()) / w, decimals), status=PUBLISHED)
+        elif pop > 0:
+            row.update(value=round(float(a["wv"]) / pop, decimals), status=PUBLISHED)
         rows.append(row)
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
 

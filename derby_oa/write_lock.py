@@ -42,7 +42,7 @@ def _holder(fd: int) -> str:
 @contextmanager
 def hold(db_path: Path | None = None, what: str = "write", wait: float | None = None) -> Iterator[None]:
     """Hold the write lock of `db_path` (default the configured database) for the body of the `with`."""
-    db_path = Path(db_path or config.db_path()).absolute()
+    db_path = Path(os.path.realpath(db_path or config.db_path()))  # one lock whatever name the file is reached by
     key = str(db_path)
     depth = getattr(_held, "depth", None)
     if depth is None:

@@ -23,8 +23,9 @@ src = queries.sources(con)
 titles = dict(zip(src["source_id"], src["title"]))
 shown = src.assign(retrieved=src["retrieved"].map(formatting.retrieved_text),
                    observations=src["observations"].map(lambda n: formatting.number(n, 0)))
-st.dataframe(formatting.display_table(shown.drop(columns="source_id").rename(columns=str.capitalize), 0),
-             hide_index=True, width="stretch")
+# wraps, so that every licence column fits a 1366 px screen
+widgets.fit_table(formatting.display_table(shown.drop(columns="source_id").rename(columns=str.capitalize), 0),
+                  "Sources")
 
 
 def _build_detail(row) -> str:

@@ -148,6 +148,7 @@ def test_signed_in_officer_reaches_the_loader_and_the_console(full_db):
     assert not [t for t in load.text_input if t.key == "load-officer"]  # the name comes from the sign-in
     assert any(f"Local upload by {OFFICER}" in c.value for c in load.caption)
     sql = run_page(full_db, "pages/sql.py", {"q": "SELECT count(*) AS n FROM areas"}, officer=OFFICER)
+    sql.button(key="sql-run").click().run()  # a query from a link waits for Run (tests/test_sql_page.py)
     assert not sql.exception and not sql.error
     assert sql.dataframe[0].value["n"].iloc[0] > 0
 

@@ -59,9 +59,11 @@ def test_a_query_in_progress_keeps_its_version_while_the_file_is_replaced(versio
     assert marker(old) == 1
     assert old.execute("SELECT count(*) FROM observations").fetchone()[0] > 0
     assert connection.open_versions() == 2
+    assert len(list(live.parent.glob(f".{live.name}.read-*"))) == 2  # each version is read by a name of its own
     del old
     gc.collect()
-    assert connection.open_versions() == 1  # closed once nothing uses it
+    assert connection.open_versions() == 1  # closed once nothing uses it, and its name removed
+    assert len(list(live.parent.glob(f".{live.name}.read-*"))) == 1
     assert marker(new) == 2
 
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from apptest_support import run_page
+from apptest_support import OFFICER, run_page
 from derby_oa.ui import widgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +128,7 @@ def test_explore_link_with_too_many_indicators_keeps_the_first_six(full_db):
 def test_sql_round_trip(full_db):
     query = "SELECT period, value FROM observations WHERE indicator_id = 'gld' AND area_code = 'E06000015' " \
             "AND breakdown = 'all' AND year = 2019"
-    at = run_page(full_db, "pages/sql.py", {"q": query})
+    at = run_page(full_db, "pages/sql.py", {"q": query}, officer=OFFICER)
     assert not at.exception and not at.error
     assert at.text_area(key="sql-q").value == query
     at.button(key="sql-run").click().run()  # a query from a link waits for Run (tests/test_sql_page.py)
@@ -138,7 +138,7 @@ def test_sql_round_trip(full_db):
 
 
 def test_sql_example_goes_into_the_box_and_the_url(full_db):
-    at = run_page(full_db, "pages/sql.py")
+    at = run_page(full_db, "pages/sql.py", officer=OFFICER)
     at.selectbox(key="sql-example").set_value("Tables in the database").run()
     assert at.text_area(key="sql-q").value == "SHOW TABLES"
     assert _qp(at)["q"] == "SHOW TABLES"
@@ -147,7 +147,7 @@ def test_sql_example_goes_into_the_box_and_the_url(full_db):
 
 
 def test_sql_refused_query_in_a_link_gives_a_notice_not_an_exception(full_db):
-    at = run_page(full_db, "pages/sql.py", {"q": "DROP TABLE areas"})
+    at = run_page(full_db, "pages/sql.py", {"q": "DROP TABLE areas"}, officer=OFFICER)
     at.button(key="sql-run").click().run()
     assert not at.exception
     assert at.error and "Not run" in at.error[0].value and "DROP" in at.error[0].value

@@ -348,3 +348,15 @@ def test_a_bad_limit_setting_is_named(monkeypatch):
     monkeypatch.setenv("DERBY_OA_THREADS", "0")
     with pytest.raises(ValueError, match="DERBY_OA_THREADS"):
         config.threads()
+
+
+def test_the_query_process_follows_the_limit_settings(con_full, monkeypatch):
+    """More threads need more address space: a grouped query still runs with 8 threads and a small limit,
+    and the small limit holds."""
+    monkeypatch.setenv("DERBY_OA_THREADS", "8")
+    monkeypatch.setenv("DERBY_OA_MEMORY_LIMIT", "256MB")
+    df = sql_guard.run("SELECT indicator_id, count(*) AS n, median(value) AS m FROM observations "
+                       "GROUP BY ALL ORDER BY n DESC, indicator_id LIMIT 2", con_full, time_limit=60).frame
+    assert len(df) == 2 and df["n"].min() > 0
+    with pytest.raises(QueryRefused, match="more than the 256MB of memory the console allows"):
+        sql_guard.run("SELECT len(range(1000000000))", con_full, time_limit=60)

@@ -1,11 +1,12 @@
-"""The SQL console page: a query from a link waits for Run; results of any type are shown."""
+"""The SQL console page (for a signed-in officer): a query from a link waits for Run; results of any
+type are shown."""
 from __future__ import annotations
 
 import pytest
 
 from derby_oa import sql_guard
 
-from apptest_support import run_page
+from apptest_support import OFFICER, run_page
 
 QUERY = ("SELECT period, value FROM observations WHERE indicator_id = 'gld' AND area_code = 'E06000015' "
          "AND breakdown = 'all' AND year = 2019")
@@ -26,7 +27,7 @@ def runs(monkeypatch):
 
 
 def test_a_query_in_the_link_is_prefilled_but_runs_only_when_run_is_pressed(full_db, runs):
-    at = run_page(full_db, "pages/sql.py", {"q": QUERY})
+    at = run_page(full_db, "pages/sql.py", {"q": QUERY}, officer=OFFICER)
     assert not at.exception and not at.error
     assert at.text_area(key="sql-q").value == QUERY
     assert runs == []
@@ -40,7 +41,7 @@ def test_a_query_in_the_link_is_prefilled_but_runs_only_when_run_is_pressed(full
 
 
 def test_a_refused_query_from_a_link_is_refused_only_when_run(full_db, runs):
-    at = run_page(full_db, "pages/sql.py", {"q": "DROP TABLE areas"})
+    at = run_page(full_db, "pages/sql.py", {"q": "DROP TABLE areas"}, officer=OFFICER)
     assert not at.error and runs == []
     at.button(key="sql-run").click().run()
     assert not at.exception
@@ -50,7 +51,7 @@ def test_a_refused_query_from_a_link_is_refused_only_when_run(full_db, runs):
 def test_results_of_any_type_render_with_downloads(full_db):
     query = ("SELECT now() AS now, 1::HUGEINT << 100 AS huge, INTERVAL '1 day' AS span, [1, 2] AS list, "
              "{'a': 1} AS struct, '\\xAA'::BLOB AS blob, uuid() AS id, 1 AS load")
-    at = run_page(full_db, "pages/sql.py", {"q": query})
+    at = run_page(full_db, "pages/sql.py", {"q": query}, officer=OFFICER)
     at.button(key="sql-run").click().run()
     assert not at.exception and not at.error
     row = at.dataframe[0].value.iloc[0]

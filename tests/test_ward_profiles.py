@@ -18,6 +18,8 @@ from derby_oa.queries import wards as wq
 
 PAGE = "pages/wards.py"
 PLAN, CURRENT = config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT
+SMALL_AREA_SOURCES = ("dwp_cilif", "dwp_cilif_msoa", "mhclg_iod2019_indicators", "mhclg_iod2025", "phe_ncmp_msoa",
+                      "ons_census2021")
 ARBORETUM, ALLESTREE, NORMANTON, DARLEY, SPONDON = "E05001770", "E05001768", "E05001780", "E05001775", "E05001783"
 
 
@@ -60,6 +62,11 @@ def wards_db(full_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("wards") / "derby_oa.duckdb"
     shutil.copy(full_db, path)
     con = duckdb.connect(str(path))
+    # The made-up world replaces the published small-area ward data of issue 15 (same indicator ids).
+    con.execute("DELETE FROM observations WHERE list_contains(?, source_id)", [list(SMALL_AREA_SOURCES)])
+    con.execute("DELETE FROM indicators WHERE indicator_id = 'cilif_ahc'")
+    con.execute("DELETE FROM schools")
+    con.execute("DELETE FROM ward_fit")
     codes = [r[0] for r in con.execute("SELECT area_code FROM areas WHERE area_type = 'ward' AND vintage = ? "
                                        "ORDER BY area_code", [PLAN]).fetchall()]
     income = dict(con.execute("SELECT area_code, value FROM observations WHERE indicator_id = 'iod_income_decile' "
@@ -203,9 +210,12 @@ def test_small_numbers_suppressed_only_for_loaded_rows():
     assert wards.fmt_status(None, "c", {"unit": "%"}) == "c" and wards.fmt_status(None, None, {"unit": "%"}) == "no data"
 
 
-def test_schools_hook_is_empty_without_a_schools_table(con_full):
+def test_schools_hook_lists_the_schools_in_a_ward(con_full, con_default):
     schools = wq.schools_in_ward(con_full, ARBORETUM, PLAN)
-    assert schools.empty and list(schools.columns) == wq.SCHOOL_COLUMNS
+    assert list(schools.columns) == wq.SCHOOL_COLUMNS and len(schools) > 3
+    assert set(schools["ward_code"]) == {ARBORETUM} and set(schools["vintage"]) == {PLAN}
+    empty = wq.schools_in_ward(con_default, ARBORETUM, PLAN)  # the embedded default has no schools
+    assert empty.empty and list(empty.columns) == wq.SCHOOL_COLUMNS
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -333,6 +343,7 @@ def test_page_profile_trend_keeps_sources_apart(full_db, tmp_path):
     con.close()
     at = run_page(db, PAGE, {"indicator": "gld", "period": "2015/16"})
     assert not at.exception
+    at.selectbox(key=f"wards-trend-{PLAN}-{ARBORETUM}").set_value("gld").run()  # other indicators have trends too
     assert at.selectbox(key=f"wards-trend-{PLAN}-{ARBORETUM}").value == "gld"
     trend = table_with(at, "Area", "Year", "Value")
     series = set(trend["Area"])

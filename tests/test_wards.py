@@ -231,7 +231,9 @@ def test_page_full_default_view(full_db):
     assert lsoa["id"] == "lsoa-map" and len(lsoa["data"]["features"]) == 10
     assert "Dashed line: Derby 66.4%." in texts(at, "caption")
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 3  # the all-indicator dot chart, the worst-off scatter and the ranked bars (last)
+    # the all-indicator dot chart, the profile's trend (small-area series have several periods), the
+    # worst-off scatter and the ranked bars (last)
+    assert len(charts) == 4
     frames = [pa_ipc.open_stream(ds.data.data).read_all().to_pandas() for ds in charts[-1].proto.datasets]
     bars = next(f for f in frames if "area_name" in f and len(f) == 17).set_index("area_name")
     assert bars.loc["Allestree", "value"] == 85.8 and pd.isna(bars.loc["Spondon", "value"])
@@ -290,7 +292,9 @@ def test_page_2023_wards(full_db):
     at = run_page(full_db, PAGE, {"vintage": CURRENT, "indicator": "gld", "ward": ARBORETUM})
     assert page_errors(at) == []
     assert "has no ward figures on the 18 wards from May 2023" in texts(at, "info")
-    assert at.query_params["indicator"] == "imd_decile"
+    available = wq.ward_indicators(duckdb.connect(str(full_db), read_only=True))
+    expected = wards.default_indicator(wards.indicator_options(available, CURRENT))
+    assert expected != "gld" and at.query_params["indicator"] == expected
     assert at.query_params["ward"] == "E05015511"  # Arboretum of the 2023 boundaries, no notice
     props = props_by_name(ward_layer(at))
     assert len(props) == 18 and "Chaddesden North" in props

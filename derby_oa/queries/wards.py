@@ -224,14 +224,12 @@ SCHOOL_COLUMNS = ["urn", "school_name", "phase", "pupils", "fsm_percent", "ward_
 
 
 def schools_in_ward(con, ward_code: str, vintage: str) -> pd.DataFrame:
-    """Schools located in a ward: the rows of table `schools` with this `ward_code` (and `vintage`,
-    when the table has that column). An empty frame (SCHOOL_COLUMNS) when there is no such table or
-    it has no `ward_code` column yet; the schools data fills it when it is built."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'schools'").fetchall()}
-    if "ward_code" not in columns:
+    """Schools located in a ward (SCHOOL_COLUMNS), from the `schools` table via
+    `queries.schools.schools_with_ward`; an empty frame when no school data is loaded."""
+    from .schools import has_schools, schools_with_ward
+    if vintage not in (config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT) or not has_schools(con):
         return pd.DataFrame(columns=SCHOOL_COLUMNS)
-    where = "ward_code = ?" + (" AND vintage = ?" if "vintage" in columns else "")
-    params = [ward_code] + ([vintage] if "vintage" in columns else [])
-    order = " ORDER BY school_name" if "school_name" in columns else ""
-    return _df(con, f"SELECT * FROM schools WHERE {where}{order}", params)
+    df = schools_with_ward(con, vintage, ward_code)
+    return pd.DataFrame({"urn": df["urn"], "school_name": df["school_name"], "phase": df["phase"],
+                         "pupils": df["pupils"], "fsm_percent": df["fsm_pct"], "ward_code": df["ward_code"],
+                         "vintage": vintage}, columns=SCHOOL_COLUMNS)

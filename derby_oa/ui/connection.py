@@ -2,10 +2,11 @@
 
 Builds, uploads and undo replace the database file (write a copy, then swap it in). Sessions that are
 mid-query keep reading the version they started on; the next `get_con` opens the new version. Each
-version has its own read-only connection, opened through a hard link with a unique name (removed as soon
-as the file is open), because DuckDB shares one instance per file name within a process and would
-otherwise hand back the old version. `get_con` returns a cursor and counts it; a replaced version's
-connection is closed when the last of its cursors is gone, never while a query uses it.
+version has its own read-only connection, opened through a hard link with a unique name (removed when
+the version closes; the SQL console's worker opens the same version by that name), because DuckDB
+shares one instance per file name within a process and would otherwise hand back the old version.
+`get_con` returns a cursor and counts it; a replaced version's connection is closed when the last of
+its cursors is gone, never while a query uses it.
 Builds the database on first run if it is missing. A visitor's cursor hides officers' draft uploads.
 """
 from __future__ import annotations
@@ -33,8 +34,9 @@ _serial = itertools.count(1)
 class _Version:
     """One version of the database file: its identity, its connection and the cursors in use."""
 
-    def __init__(self, key: tuple, con, linked: bool):
-        self.key, self.con, self.linked = key, con, linked
+    def __init__(self, key: tuple, con, link: Path | None):
+        self.key, self.con, self.link = key, con, link
+        self.linked = link is not None
         self.users = 0
         self.retired = self.closed = False
 
@@ -42,6 +44,8 @@ class _Version:
         if self.retired and self.users == 0 and not self.closed:
             self.closed = True
             self.con.close()
+            if self.link is not None:
+                self.link.unlink(missing_ok=True)
 
 
 _current: dict[str, _Version] = {}  # database path -> its newest open version
@@ -88,11 +92,12 @@ def _open(path: Path) -> _Version:
         os.link(path, link)
     except OSError as exc:  # e.g. a read-only folder: fall back to the file's own name
         _log.warning("cannot link %s (%s): an old version stays in use until its queries finish", path, exc)
-        return _Version(_key(path), db.connect(path), linked=False)
+        return _Version(_key(path), db.connect(path), None)
     try:
-        return _Version(_key(link), db.connect(link), linked=True)
-    finally:
+        return _Version(_key(link), db.connect(link), link)
+    except BaseException:
         link.unlink(missing_ok=True)
+        raise
 
 
 def _release(version: _Version) -> None:

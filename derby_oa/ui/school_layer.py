@@ -43,14 +43,14 @@ def school_table(schools: pd.DataFrame, measure: str) -> pd.DataFrame:
 def school_layer_section(con, vintage: str, ward_code: str | None = None, key: str = "wards-schools") -> None:
     """Measure picker, school map, legend, caption and table; all schools, or those in `ward_code`."""
     if not school_queries.has_schools(con):
-        st.info("No school data in this database (GIAS and the 2018/19 performance tables are not loaded).")
+        st.caption("No school data in this database (GIAS and the 2018/19 performance tables are not loaded).")
         return
     measure = st.selectbox("Colour schools by", list(MEASURES), format_func=lambda m: MEASURES[m][0],
                            key=f"{key}-measure")
     label, unit, decimals, dark_low = MEASURES[measure]
     schools = school_queries.schools_with_ward(con, vintage, ward_code)
     if schools.empty:
-        st.info("No school has its location inside this ward.")
+        st.caption("No school has its location inside this ward.")
         return
     st.caption(maps.SCHOOL_CAPTION + " Point size shows pupil numbers; grey points with a dark outline have "
                "no figure for the chosen measure (for example, KS4 measures for primary schools).")

@@ -31,6 +31,7 @@ html, body, [class*="css"] {font-size: clamp(16px, 0.9vw + 0.6vh, 30px);}
 """
 FOCUS_CSS = """
 <style>
+@media (max-width: 1440px) {[data-testid="stMainBlockContainer"] {padding-left: 1.5rem; padding-right: 1.5rem;}}
 a:focus, button:focus, input:focus, [tabindex]:focus {outline: 3px solid #12436D !important;
   box-shadow: 0 0 0 5px #BFBFBF !important;}
 </style>
@@ -180,6 +181,78 @@ def copy_link(params: dict | None = None) -> None:
     with st.container(key=LINK_KEY):
         st.caption("Link to this view: copy it into a paper or an email; it reopens this exact view.")
         st.code(view_link(params), language=None, wrap_lines=True)
+
+
+TABLE_CSS = """
+<style>
+.oa-table-wrap {width: 100%; overflow-x: auto;}
+table.oa-table {width: 100%; border-collapse: collapse; table-layout: auto; font-size: 0.85rem; line-height: 1.3;}
+table.oa-table th, table.oa-table td {border: 1px solid #B1B4B6; padding: 0.2rem 0.35rem; vertical-align: top;
+  white-space: normal; overflow-wrap: anywhere; word-break: normal; color: #0B0C0C;}
+table.oa-table th {background: #F3F2F1; font-weight: 700; text-align: left;}
+table.oa-table td.oa-num {text-align: right; white-space: nowrap;}
+</style>
+"""
+
+
+def _cell(value, decimals: int | None = None) -> tuple[str, bool]:
+    """A cell's text (missing = 'x', not available) and whether it is a number."""
+    import html as _html
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "x", True
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = f"{value:,.{decimals}f}" if decimals is not None and isinstance(value, float) else f"{value:,}"
+        return text.replace("-", "\u2212"), True
+    return _html.escape(str(value)), False
+
+
+# Short headers (the full wording is the header's tooltip and in the caption) and widths, so that the reading
+# tables fit a 1366 px screen beside the sidebar without hiding a column.
+SHORT_COLUMNS = {
+    "Indicator": ("Indicator", 230), "Latest": ("Latest", 64), "Period": ("Period", 64), "Derby": ("Derby", 58),
+    "England": ("England", 62), "Unit": ("Unit", 52), "Gap": ("Gap", 52), "Since": ("Since", 64),
+    "Change": ("Change", 60), "Gap (Derby - England)": ("Gap", 56),
+    "Direction of travel": ("Direction", 98), "Compared with England": ("vs England", 104),
+    "Rank among neighbours": ("Rank (neighbours)", 92), "Quartile (A best)": ("Quartile", 62),
+    "Derby 95% interval": ("95% interval", 96), "How judged": ("How judged", 126),
+    "Rank among statistical neighbours (1 = best)": ("Rank (neighbours)", 92),
+    "Quartile among local authorities (A = best)": ("Quartile (LAs)", 84),
+    "Rank among local authorities": ("Rank (LAs)", 84),
+}
+
+
+def fitted_dataframe(table: pd.DataFrame) -> None:
+    """`st.dataframe` with short headers (full wording on hover), widths that fit 1366 px, and every row shown."""
+    config = {}
+    for col in table.columns:
+        if col in SHORT_COLUMNS:
+            label, width = SHORT_COLUMNS[col]
+            config[col] = st.column_config.Column(label, help=col, width=width)
+    height = 35 * (min(len(table), 25) + 1) + 3  # every row shown (up to 25): no scrolling inside the table
+    st.dataframe(table, hide_index=True, width="stretch", height=height, column_config=config)
+
+
+def fit_table(table: pd.DataFrame, label: str, decimals: dict[str, int] | None = None) -> None:
+    """A table that fits the page width: long headers and text wrap instead of hiding (for 1366 px screens).
+
+    Every value is shown as text (escaped), missing values as 'x'. Use for reading tables; keep `st.dataframe`
+    for tables a reader sorts or scrolls.
+    """
+    import html as _html
+
+    head = "".join(f"<th scope=\"col\">{_html.escape(str(c))}</th>" for c in table.columns)
+    rows = []
+    for rec in table.itertuples(index=False):
+        cells = []
+        for col, value in zip(table.columns, rec):
+            text, number = _cell(value, (decimals or {}).get(col))
+            cells.append(f'<td class="oa-num">{text}</td>' if number else f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    st.markdown(f'{TABLE_CSS}<div class="oa-table-wrap"><table class="oa-table" aria-label="{_html.escape(label)}">'
+                f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>',
+                unsafe_allow_html=True)
 
 
 def source_note(sources: pd.DataFrame) -> None:

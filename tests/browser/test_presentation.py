@@ -64,10 +64,40 @@ def test_page_switcher_keeps_presentation_mode(browser, warm_server):
 def test_wards_map_is_in_the_first_screen(browser, warm_server):
     context, page, _ = _page(browser, warm_server, 1366, 768)
     try:
-        bs.open_page(page, f"{warm_server.url}/wards?present=1")
+        bs.open_page(page, f"{warm_server.url}/wards?present=1", timeout_ms=300_000)  # the heaviest page
         bs.screenshot(page, "wards-presentation-1366x768")
         first = page.locator(bs.DECK).first.bounding_box()
         assert first is not None
         assert first["y"] >= 0 and first["y"] + first["height"] <= 768, f"the map is not in the first screen: {first}"
+    finally:
+        context.close()
+
+
+OVERFLOW = """el => { const s = el.querySelector('.dvn-scroller') || el;
+  return {scroll: s.scrollWidth, client: s.clientWidth, right: el.getBoundingClientRect().right}; }"""
+
+
+def test_tables_fit_1366_pixels(browser, warm_server):
+    context, page, _ = _page(browser, warm_server, 1366, 768)
+    try:
+        bs.open_page(page, f"{warm_server.url}/early_years")
+        # the reading tables on the page (those in "Data table and downloads" expanders are the charts' data)
+        grids = page.locator('[data-testid="stDataFrame"]:not([data-testid="stExpander"] [data-testid="stDataFrame"])')
+        assert grids.count() == 2  # every indicator at a glance, and year by year
+        for i in range(grids.count()):
+            grid = grids.nth(i)
+            grid.scroll_into_view_if_needed()
+            size = grid.evaluate(OVERFLOW)
+            assert size["scroll"] <= size["client"] + 1, f"table {i} scrolls sideways at 1366 px: {size}"
+            assert size["right"] <= 1366
+        headers = page.locator('[data-testid="stDataFrame"]').first.inner_text()
+        bs.screenshot(page, "early-years-tables-1366")
+        bs.open_page(page, f"{warm_server.url}/data_sources")
+        table = page.locator("table.oa-table").first
+        size = table.evaluate("el => ({scroll: el.parentElement.scrollWidth, client: el.parentElement.clientWidth})")
+        assert size["scroll"] <= size["client"] + 1, f"the sources table is cut off at 1366 px: {size}"
+        text = table.inner_text()
+        assert "Licence" in text and "Open Government Licence v3.0" in text and "Attribution" in text
+        assert headers is not None
     finally:
         context.close()
