@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from . import charts, comparisons, config, headlines, history, narrative, queries, sparklines, stats
+from . import charts, comparisons, config, headlines, history, narrative, queries, sparklines, stats, targets
 from .queries import overview as overview_queries
 
 PAGE_TITLE = "Derby Opportunity Area partnership board: board pack"
@@ -26,8 +26,7 @@ FONT_CANDIDATES = {
     "bold": ["/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
              "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"],
 }
-TARGET_SYMBOLS = {"met": "\u2714", "on track": "\u2197", "off track": "\u2718", "not met": "\u2718",
-                  "not assessable": "\u2013"}
+TARGET_SYMBOLS = targets.STATUS_SYMBOLS
 
 
 # ------------------------------------------------------------------------------------------ fonts

@@ -52,13 +52,20 @@ def test_overview_full(full_db):
     assert len(at.get("page_link")) == 4  # links to the four priority pages
 
 
-def test_overview_shows_plan_target_status(full_db):
+def test_overview_shows_plan_target_status(full_db, con_full):
+    """The tile shows exactly the status the Targets page gives that target (one status, not any of them)."""
+    from derby_oa import targets
+
+    expected = targets.assess_all(con_full).set_index("target_id").loc["p1_gld_fsm_exceed_2021", "status"]
     at = run_page(full_db, PAGE)
     grid = _grid(at)
     gld_fsm = next(t for t in _tiles(grid) if 'aria-label="Good level of development: FSM pupils"' in t)
     # the target date has passed and the 2018/19 interval includes England's 57%: not met (issue 12 item 5,
-    # issue 11 item 7)
-    assert re.search(r"Plan target \(exceed England by 2021\): not met", gld_fsm)
+    # issue 11 item 7); the tile agrees with the Targets page
+    assert expected == "not met"
+    assert f"Plan target (exceed England by 2021): {expected}" in gld_fsm
+    others = set(targets.STATUSES) - {expected}
+    assert not any(f"Plan target (exceed England by 2021): {s}<" in gld_fsm for s in others)
 
 
 def test_presentation_mode(full_db):
