@@ -74,7 +74,7 @@ def _template(*rows: str) -> bytes:
 def test_password_hashes_are_salted_and_verify_only_the_password():
     a, b = passwords.hash_password("correct horse battery"), passwords.hash_password("correct horse battery")
     assert a != b and a.startswith("scrypt:16384:8:1$")  # a fresh salt each time
-    assert passwords.verify_password("correct horse battery", a) and passwords.verify_password("correct horse battery", b)
+    assert all(passwords.verify_password("correct horse battery", h) for h in (a, b))
     assert not passwords.verify_password("correct horse batterY", a)
     assert not passwords.verify_password("correct horse battery", "scrypt:16384:8:1$zz$00")
     assert not passwords.verify_password("x", "plain-text-password")
@@ -368,7 +368,8 @@ def _outside_links(at) -> list[str]:
 
 def test_escape_leaves_no_link_image_or_html():
     for attack in (LINK, IMAGE, "<img src=https://evil.example/p.png>", "<https://evil.example>",
-                   "see https://evil.example", "www.evil.example", "x@evil.example", "- item\n[y](https://evil.example)"):
+                   "see https://evil.example", "www.evil.example", "x@evil.example",
+                   "- item\n[y](https://evil.example)"):
         html = _MD.render(md_escape(attack))
         assert "<a " not in html and "<img" not in html, (attack, html)
     assert _MD.render(md_escape(LINK)) == "<p>[x](https://evil.example)</p>\n"  # the same characters, as text

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from apptest_support import run_page
+from apptest_support import OFFICER, run_page  # the console and the loader are for officers
 from derby_oa.ui import widgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +128,7 @@ def test_explore_link_with_too_many_indicators_keeps_the_first_six(full_db):
 def test_sql_round_trip(full_db):
     query = "SELECT period, value FROM observations WHERE indicator_id = 'gld' AND area_code = 'E06000015' " \
             "AND breakdown = 'all' AND year = 2019"
-    at = run_page(full_db, "pages/sql.py", {"q": query})
+    at = run_page(full_db, "pages/sql.py", {"q": query}, officer=OFFICER)
     assert not at.exception and not at.error
     assert at.text_area(key="sql-q").value == query
     assert at.dataframe[0].value.to_dict("records") == [{"period": "2018/19", "value": 70.7}]
@@ -137,7 +137,7 @@ def test_sql_round_trip(full_db):
 
 
 def test_sql_example_goes_into_the_box_and_the_url(full_db):
-    at = run_page(full_db, "pages/sql.py")
+    at = run_page(full_db, "pages/sql.py", officer=OFFICER)
     at.selectbox(key="sql-example").set_value("Tables in the database").run()
     assert at.text_area(key="sql-q").value == "SHOW TABLES"
     assert _qp(at)["q"] == "SHOW TABLES"
@@ -146,7 +146,7 @@ def test_sql_example_goes_into_the_box_and_the_url(full_db):
 
 
 def test_sql_refused_query_in_a_link_gives_a_notice_not_an_exception(full_db):
-    at = run_page(full_db, "pages/sql.py", {"q": "DROP TABLE areas"})
+    at = run_page(full_db, "pages/sql.py", {"q": "DROP TABLE areas"}, officer=OFFICER)
     assert not at.exception
     assert at.error and "Not run" in at.error[0].value and "DROP" in at.error[0].value
 
@@ -156,7 +156,7 @@ def test_sql_refused_query_in_a_link_gives_a_notice_not_an_exception(full_db):
 def test_load_round_trip(full_db):
     params = {"view": "load", "ind": "gld", "bd": "fsm", "col": "gld_percent", "num": "gld_number",
               "den": "number_of_children"}
-    at = run_page(full_db, "pages/load_data.py", params)
+    at = run_page(full_db, "pages/load_data.py", params, officer=OFFICER)
     assert not at.exception and not infos(at)
     assert at.radio(key="load-view").value == "load"
     assert at.selectbox(key="load-ind").value == "gld"
@@ -165,13 +165,14 @@ def test_load_round_trip(full_db):
     assert (at.text_input(key="load-num").value, at.text_input(key="load-den").value) == \
         ("gld_number", "number_of_children")
     assert _qp(at) == params
-    history = run_page(full_db, "pages/load_data.py", {"view": "history"})
+    history = run_page(full_db, "pages/load_data.py", {"view": "history"}, officer=OFFICER)
     assert history.radio(key="load-view").value == "history"
     assert "No files have been uploaded yet." in infos(history)
 
 
 def test_load_invalid_parameters_fall_back_with_notices(full_db):
-    at = run_page(full_db, "pages/load_data.py", {"view": "upside-down", "ind": "nope", "bd": "aliens"})
+    at = run_page(full_db, "pages/load_data.py", {"view": "upside-down", "ind": "nope", "bd": "aliens"},
+                  officer=OFFICER)
     assert not at.exception
     notes = " ".join(infos(at))
     assert "upside-down" in notes and "nope" in notes and "aliens" in notes
