@@ -306,6 +306,24 @@ def test_drafts_chain_back_to_the_last_published_value(db_copy):
         con.close()
 
 
+def test_change_history_records_a_draft_only_when_it_is_published(drafted):
+    """The 'since last meeting' history is what viewers saw: a draft shows up when it is published."""
+    import datetime as dt
+
+    from derby_oa import history
+
+    def derby_gld(report) -> list:
+        items = report.items
+        if items.empty:
+            return []
+        rows = items[(items["indicator_id"] == "gld") & (items["area_code"] == DERBY) & (items["period"] == "2018/19")]
+        return list(zip(rows["trigger"], rows["new_value"]))
+
+    assert derby_gld(history.since(drafted, dt.date.today())) == []
+    loader.publish(1, drafted)
+    assert derby_gld(history.since(drafted, dt.date.today())) == [("publication of upload 1", DRAFT_VALUE)]
+
+
 def test_publish_refuses_unknown_and_published_uploads(drafted):
     with pytest.raises(loader.CommitRefused, match="no upload 7"):
         loader.publish(7, drafted)
