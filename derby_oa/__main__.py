@@ -1,5 +1,5 @@
 """Command line: `python -m derby_oa build | sql "QUERY" | load FILE [--commit [--publish]] | publish-upload ID |
-undo-upload | officer-hash`.
+undo-upload | pack | officer-hash`.
 
 Every failure is one line on stderr (what, where, what to do) and a non-zero exit, never a traceback
 (set DERBY_OA_TRACEBACK=1 to see one).
@@ -150,6 +150,27 @@ def _undo(args) -> int:
     return 0
 
 
+def _pack(args) -> int:
+    """Write the board pack (PDF) for changes since a date."""
+    import datetime as dt
+    import time
+
+    from . import config, db, pack
+
+    try:
+        since = dt.date.fromisoformat(args.since) if args.since else dt.date.today() - dt.timedelta(days=30)
+    except ValueError:
+        print(f"refused: --since '{args.since}' is not a date like 2026-11-02", file=sys.stderr)
+        return 1
+    if not config.db_path().is_file():
+        print(f"refused: {db.DatabaseMissing(config.db_path())}: run `python -m derby_oa build`", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    out = pack.write_pack(args.out, since)
+    print(f"Board pack written to {out} ({out.stat().st_size / 1024:,.0f} KB, {time.perf_counter() - start:.1f} s).")
+    return 0
+
+
 def _username(text: str) -> str:
     import re
 
@@ -195,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("upload_id", type=int)
     publish.set_defaults(func=_publish)
     sub.add_parser("undo-upload", help="undo the most recent upload").set_defaults(func=_undo)
+    pk = sub.add_parser("pack", help="write the board pack (PDF, A4 landscape) for the next meeting")
+    pk.add_argument("--since", help="date of the last meeting, YYYY-MM-DD (default: 30 days ago)")
+    pk.add_argument("--out", default="board-pack.pdf", help="the PDF to write (default board-pack.pdf)")
+    pk.set_defaults(func=_pack)
     hashing = sub.add_parser("officer-hash", help="make a salted password hash for a fallback officer account "
                                                   "(prints the lines for .streamlit/secrets.toml)")
     hashing.add_argument("username", type=_username, help="the sign-in name (letters, digits, '_', '-', '.')")

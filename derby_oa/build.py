@@ -29,6 +29,7 @@ from .schema import DDL, OBS_KEY, check_observations, conform_observations
 ADAPTERS = (
     "eyfsp_ees", "fingertips", "lait", "ncmp_obesity", "nomis", "slcn", "neighbours",
     "iod", "boundaries", "boundaries_2023",
+    "dwp_cilif", "iod2019_small_area", "cilif_msoa", "ncmp_msoa", "census2021", "iod2025", "schools",
 )
 
 
@@ -130,6 +131,8 @@ def assemble(ctx: Context, bundles: list[Bundle], ref: dict) -> dict[str, pd.Dat
     groups = [b.area_groups for b in bundles if b.area_groups is not None]
     lsoa = [b.lsoa_ward for b in bundles if b.lsoa_ward is not None]
     bounds = [b.boundaries for b in bundles if b.boundaries is not None]
+    fits = [b.ward_fit for b in bundles if b.ward_fit is not None and len(b.ward_fit)]
+    schools = [b.schools for b in bundles if b.schools is not None and len(b.schools)]
     figures = plan.figures()
     bad = ~figures["area_code"].isin(area_codes)
     if bad.any():
@@ -151,6 +154,8 @@ def assemble(ctx: Context, bundles: list[Bundle], ref: dict) -> dict[str, pd.Dat
         "targets": targets,
         "lsoa_ward": pd.concat(lsoa, ignore_index=True) if lsoa else None,
         "boundaries": pd.concat(bounds, ignore_index=True) if bounds else None,
+        "ward_fit": pd.concat(fits, ignore_index=True) if fits else None,
+        "schools": pd.concat(schools, ignore_index=True) if schools else None,
     }
 
 

@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from . import theme
+from .series import all_breaks
 from .narrative import period_label
 
 FMT = {0: ",.0f", 1: ",.1f", 2: ",.2f", 3: ",.3f"}
@@ -72,7 +73,8 @@ def year_axis(labels: dict[int, str], title: str = "Period") -> alt.X:
 def gap_notes(meta: dict, years: list[int]) -> pd.DataFrame:
     """Bands for not-collected years and rules for series breaks within the years shown.
 
-    Columns: start, end (x extent; equal for a rule), label, kind ("not collected" | "series break").
+    Columns: start, end (x extent; equal for a rule), label, kind ("not collected" | "series break" |
+    "not comparable": a year that stands alone, e.g. KS4 teacher-assessed grades).
     """
     if not years:
         return pd.DataFrame(columns=["start", "end", "label", "kind"])
@@ -89,6 +91,8 @@ def gap_notes(meta: dict, years: list[int]) -> pd.DataFrame:
             run.append(y)
     rows += [{"start": b - 0.5, "end": b - 0.5, "label": "series break", "kind": "series break"}
              for b in meta.get("series_breaks", []) if lo < b <= hi]
+    rows += [{"start": y - 0.5, "end": y + 0.5, "label": "teacher-assessed: not comparable", "kind": "not comparable"}
+             for y in meta.get("not_comparable", []) if lo <= y <= hi]
     return pd.DataFrame(rows, columns=["start", "end", "label", "kind"])
 
 
@@ -114,7 +118,7 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
     One legend carries colour and point shape together, so no series is told apart by colour alone.
     """
     context = [c for c in (context or []) if c in set(df["series"])]
-    data = segment_series(df, meta.get("series_breaks", []))
+    data = segment_series(df, all_breaks(meta))
     data = data.assign(shown=data["value"].notna(), area=data["series"])
     if context:
         data.loc[data["series"].isin(context), "series"] = CONTEXT_LABEL
@@ -142,7 +146,7 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
     layers = []
     notes = gap_notes(meta, data["year"].dropna().astype(int).tolist())
     if len(notes):
-        bands = notes[notes["kind"] == "not collected"]
+        bands = notes[notes["kind"].isin(["not collected", "not comparable"])]
         rules = notes[notes["kind"] == "series break"]
         if len(bands):
             layers.append(alt.Chart(bands).mark_rect(color="#F3F2F1").encode(x=xq("start"), x2="end:Q"))
@@ -180,18 +184,28 @@ def line_segments(spec: dict) -> list[list[int]]:
     """Years joined by each drawn line segment in a trend chart spec (`chart.to_dict()`); for checks."""
     datasets = spec.get("datasets", {})
     out = []
-    for layer in _layers(spec):
+    for layer, inherited in _layers_with_data(spec):
         mark = layer.get("mark")
         kind = mark.get("type") if isinstance(mark, dict) else mark
         if kind != "line":
             continue
-        data = layer.get("data") or spec.get("data") or {}
+        data = layer.get("data") or inherited or {}
         rows = data.get("values") or datasets.get(data.get("name"), [])
         by_seg: dict[str, list[int]] = {}
         for row in rows:
             by_seg.setdefault(row["segment"], []).append(int(row["year"]))
         out += [sorted(v) for v in by_seg.values()]
     return out
+
+
+def _layers_with_data(spec: dict, inherited: dict | None = None):
+    """Leaf layers with the data they inherit from the nearest parent that has some."""
+    here = spec.get("data") or inherited
+    for layer in spec.get("layer", []):
+        if "layer" in layer:
+            yield from _layers_with_data(layer, here)
+        else:
+            yield layer, here
 
 
 def _layers(spec: dict):
@@ -210,7 +224,10 @@ def gap_chart(df: pd.DataFrame, meta: dict, height: int = 260, title: str | None
     unit = "Gap (percentage points)" if meta.get("unit") == "%" else f"Gap ({meta.get('unit') or 'points'})"
     chart = trend_chart(df, {**meta, "unit": unit}, highlight=None, height=height)
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color=theme.DARK_GREY).encode(y="y:Q")
-    out = alt.layer(zero, *chart.layer).resolve_scale(color="shared", shape="shared").properties(
+    # The trend chart is kept whole: when its layers share one dataset Altair lifts it to the parent, so
+    # taking the layers out alone would leave them empty (a single-year gap drew nothing).
+    inner = alt.layer(*chart.layer, data=chart.data) if chart.data is not alt.Undefined else alt.layer(*chart.layer)
+    out = alt.layer(zero, inner).resolve_scale(color="shared", shape="shared").properties(
         height=height, width="container")
     return out.properties(title=title) if title else out
 

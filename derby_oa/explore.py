@@ -9,10 +9,9 @@ from collections.abc import Iterable
 import altair as alt
 import pandas as pd
 
-from . import charts
+from . import charts, formatting, vocabulary
 
-BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
-                    "non_disadvantaged": "Not disadvantaged", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
+BREAKDOWN_LABELS = vocabulary.PUPIL_GROUPS
 VIEWS = ("table", "pivot", "chart")
 CHART_KINDS = ("line", "bar")
 MAX_LINE_SERIES = 6  # one colour, shape and dash each (theme.CATEGORICAL)
@@ -87,9 +86,11 @@ def tidy_table(df: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=TIDY_COLUMNS).reset_index(drop=True)
 
 
-def _cell(value, status):
-    """A pivot cell: the value, or the DfE symbol when there is none."""
-    return value if status == "published" and pd.notna(value) else (status if status in ("c", "x", "z") else "")
+def _cell(value, status, decimals: int = 1) -> str:
+    """A pivot cell: the value at its published precision, or the DfE symbol when there is none."""
+    if status == "published" and pd.notna(value):
+        return formatting.number(value, decimals)
+    return status if status in ("c", "x", "z") else "x"
 
 
 def pivot(df: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +100,16 @@ def pivot(df: pd.DataFrame) -> pd.DataFrame:
     """
     if df.empty:
         return pd.DataFrame(columns=["Indicator", "Area code", "Area", "Breakdown"])
-    data = df.assign(cell=[_cell(v, s) for v, s in zip(df["value"], df["status"])])
+    # one precision per indicator and period, as its source published it (48 beside 55, never 48.0)
+    meta_dec = df["decimals"] if "decimals" in df.columns else pd.Series(1, index=df.index)
+    dec = {}
+    for (ind, period), grp in df.assign(_d=meta_dec).groupby(["indicator_id", "period"]):
+        src = grp["source_id"].mode().iat[0] if "source_id" in grp and grp["source_id"].notna().any() else None
+        d0 = grp["_d"].iat[0]
+        dec[(ind, period)] = formatting.shown_decimals(grp.loc[grp["status"] == "published", "value"],
+                                                       None if pd.isna(d0) else int(d0), src)
+    data = df.assign(cell=[_cell(v, s, dec.get((i, p), 1))
+                           for v, s, i, p in zip(df["value"], df["status"], df["indicator_id"], df["period"])])
     order = data[["period", "year"]].drop_duplicates().sort_values(["year", "period"])["period"].tolist()
     keys = ["indicator_id", "indicator", "area_code", "area_name", "breakdown"]
     rows = data[keys].drop_duplicates()

@@ -75,14 +75,6 @@ def boundaries_to_geojson(df: pd.DataFrame, values: Mapping[str, float | None] |
     return {"type": "FeatureCollection", "features": features}
 
 
-def lsoa_in_ward(lsoa_ward: pd.DataFrame, ward_code: str, vintage: str | None = None) -> list[str]:
-    """Sorted LSOA codes assigned to `ward_code` in the lsoa_ward table (optionally one vintage)."""
-    sel = lsoa_ward["ward_code"] == ward_code
-    if vintage is not None:
-        sel &= lsoa_ward["vintage"] == vintage
-    return sorted(lsoa_ward.loc[sel, "lsoa_code"].unique())
-
-
 def bounds_of(geojson: Mapping) -> tuple[float, float, float, float]:
     """(min_lon, min_lat, max_lon, max_lat) of a FeatureCollection."""
     geoms = [shapely.geometry.shape(f["geometry"]) for f in geojson["features"]]

@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config, history, store, write_lock
+from . import history, store
 from .queries import uploads as uq
+from .write_lock import WriteBusy
 from .schema import OBS_COLUMNS, OBS_KEY
 from .upload_formats import (  # noqa: F401  (re-exported for the page and the command line)
     BREAKDOWNS, EES_MEASURES, FINGERTIPS_IDS, FORMAT_LABELS, KIND_EXAMPLE, MAX_BYTES, READERS, TEMPLATE_COLUMNS,
-    Problem, UploadRefused, detect_format, member_of, period_kind, problems_where, read_rows)
+    Problem, UploadRefused, detect_format, limits_text, member_of, period_kind, problems_where, read_rows)
 
 MAX_PROBLEMS_SHOWN = 200
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "data" / "upload_template.csv"
@@ -62,6 +63,31 @@ class Report:
         """Problems as a table (row, field, problem)."""
         return pd.DataFrame([(p.row, p.field, p.message) for p in self.problems], columns=["row", "field", "problem"])
 
+    def derby_rows(self) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+        """Derby's (new rows, changed rows, rows with problems, rows already held unchanged) in this file."""
+        mine = self.rows[self.rows["area_code"] == config.DERBY] if len(self.rows) else self.rows
+        bad = int(mine["row"].isin({p.row for p in self.problems}).sum()) if len(mine) else 0
+        new = self.new[self.new["area_code"] == config.DERBY] if len(self.new) else self.new
+        changed = self.changed[self.changed["area_code"] == config.DERBY] if len(self.changed) else self.changed
+        return new, changed, bad, len(mine) - bad - len(new) - len(changed)
+
+    def derby_summary(self, limit: int = 10) -> list[str]:
+        """What the file would change for Derby: a count line, then each new or changed Derby value."""
+        new, changed, bad, held = self.derby_rows()
+        total = len(new) + len(changed) + bad + held
+        if not total:
+            return [f"Derby ({config.DERBY}): the file holds no rows for Derby."]
+        lines = [f"Derby ({config.DERBY}): {total:,} rows in the file: {len(new):,} new, {len(changed):,} changed "
+                 f"values, {held:,} already held unchanged, {bad:,} with problems."]
+        for r in changed.head(limit).itertuples():
+            lines.append(f"  changed: {r.indicator_id} {r.period} {r.breakdown}: "
+                         f"{_show(r.previous_value, r.previous_status)} -> {_show(r.value, r.status)}")
+        for r in new.head(max(0, limit - len(changed))).itertuples():
+            lines.append(f"  new: {r.indicator_id} {r.period} {r.breakdown}: {_show(r.value, r.status)}")
+        if len(new) + len(changed) > limit:
+            lines.append(f"  ... and {len(new) + len(changed) - limit:,} more")
+        return lines
+
     def summary(self) -> str:
         """One sentence on what the file holds."""
         return (f"{self.file_name}: {FORMAT_LABELS.get(self.format, self.format)}, {len(self.rows):,} rows read; "
@@ -71,6 +97,7 @@ class Report:
     def text(self, limit: int = MAX_PROBLEMS_SHOWN) -> str:
         """The report as plain text for the command line."""
         lines = [self.summary(), f"SHA-256 {self.sha256}"]
+        lines += self.derby_summary()
         lines += [f"note: {n}" for n in self.notes]
         if self.problems:
             lines.append("Problems (rows numbered from the first data row; the header is row 0):")
@@ -80,13 +107,13 @@ class Report:
         if len(self.changed):
             lines.append("Changed values (existing -> file):")
             for r in self.changed.head(limit).itertuples():
-                lines.append(f"  row {r.row}: {r.indicator_id} {r.area_code} {r.period} {r.breakdown}: "
+                lines.append(f"  row {r.row}: {r.indicator_id} {r.area_code} {r.area_name} {r.period} {r.breakdown}: "
                              f"{_show(r.previous_value, r.previous_status)} -> {_show(r.value, r.status)}"
                              f" (was from {r.previous_source_id})")
         if len(self.new):
             lines.append(f"New rows: {len(self.new):,}")
             for r in self.new.head(min(limit, 20)).itertuples():
-                lines.append(f"  row {r.row}: {r.indicator_id} {r.area_code} {r.period} {r.breakdown}: "
+                lines.append(f"  row {r.row}: {r.indicator_id} {r.area_code} {r.area_name} {r.period} {r.breakdown}: "
                              f"{_show(r.value, r.status)}")
         lines.append("Ready to commit." if self.ok else ("Nothing to commit." if not self.problems
                                                          else "Fix the problems before committing."))
@@ -267,6 +294,9 @@ def validate(con, name: str, data: bytes, indicator_id: str | None = None, value
     clean = obs[~obs["row"].isin(bad_rows)].dropna(subset=OBS_KEY)
     existing = uq.existing_rows(con, clean)
     report.new, report.changed, report.unchanged = diff(clean, existing)
+    names = dict(zip(ctx["area_table"]["area_code"], ctx["area_table"]["area_name"]))
+    for frame in (report.new, report.changed):  # the dry run names each area beside its code
+        frame.insert(frame.columns.get_loc("area_code") + 1, "area_name", frame["area_code"].map(names))
     return report
 
 
@@ -341,9 +371,11 @@ def commit(report: Report, path: Path | None = None, officer: str = "", licence:
                                "format": report.format, "published": published})
         return CommitResult(upload_id, source_id, len(new), len(changed), published)
 
-    what = f"an upload commit ({report.file_name})"
-    with write_lock.hold(path or config.db_path(), what), history.recording(path, f"upload of {report.file_name}"):
-        return store.atomic_update(change, path, what=what)
+    try:
+        return store.atomic_update(change, path, what=f"an upload commit ({report.file_name})",
+                                   around=lambda: history.recording(path, f"upload of {report.file_name}"))
+    except WriteBusy as exc:  # another write held the lock too long: refused like any other commit
+        raise CommitRefused(str(exc)) from None
 
 
 def undo_last(path: Path | None = None) -> UndoResult:
@@ -355,8 +387,11 @@ def undo_last(path: Path | None = None) -> UndoResult:
         removed, restored = uq.undo_upload(con, int(last["upload_id"]))
         return UndoResult(int(last["upload_id"]), str(last["file_name"]), removed, restored)
 
-    with write_lock.hold(path or config.db_path(), "an undo"), history.recording(path, "undo of the last upload"):
-        return store.atomic_update(change, path, what="an undo")
+    try:
+        return store.atomic_update(change, path, what="an undo",
+                                   around=lambda: history.recording(path, "undo of the last upload"))
+    except WriteBusy as exc:
+        raise CommitRefused(str(exc)) from None
 
 
 def publish(upload_id: int, path: Path | None = None) -> str:

@@ -399,3 +399,69 @@ def hex_outline_layer(layout: pd.DataFrame, outlines: Mapping[str, str], *, laye
             for code, ring in zip(layout["area_code"], rings) if code in outlines]
     return pdk.Layer("PolygonLayer", data, id=layer_id, pickable=False, stroked=True, filled=False,
                      get_polygon="polygon", get_line_color="line", get_line_width=width, line_width_units="'pixels'")
+
+
+# --- school layer ---------------------------------------------------------------------------------
+
+SCHOOL_LAYER_ID = "school-points"
+SCHOOL_CAPTION = "School figures are by school location, not by where pupils live."
+SCHOOL_MIN_RADIUS_M, SCHOOL_M_PER_SQRT_PUPIL = 60.0, 9.0  # 100 pupils -> 90 m, 1,600 -> 360 m
+
+
+def school_radius(pupils) -> float:
+    """Point radius in metres: area proportional to pupils (sqrt), at least SCHOOL_MIN_RADIUS_M."""
+    if _missing(pupils) or float(pupils) <= 0:
+        return SCHOOL_MIN_RADIUS_M
+    return round(max(SCHOOL_MIN_RADIUS_M, SCHOOL_M_PER_SQRT_PUPIL * math.sqrt(float(pupils))), 1)
+
+
+def school_points(schools: pd.DataFrame, measure: str, *, unit: str = "", decimals: int = 1,
+                  dark_low: bool = False) -> tuple[list[dict], list]:
+    """Rows for a ScatterplotLayer (one per school with a location) and the legend.
+
+    Colour: up to 5 classes of `measure` (dark = worse: pass `dark_low` when higher is better);
+    a school without the measure is grey with a dark outline and reads "no data". Size: pupils.
+    """
+    located = schools[schools["lon"].notna() & schools["lat"].notna()]
+    keys = [str(u) for u in located["urn"]]
+    vals = _clean_values(dict(zip(keys, located[measure])), keys)
+    bounds, colours, colour_of = _classes(vals, decimals, dark_low)
+    rows = []
+    for key, r in zip(keys, located.itertuples()):
+        v = vals[key]
+        fill = colour_of.get(key)
+        pupils = None if _missing(r.pupils) else int(r.pupils)
+        rows.append({
+            "urn": int(r.urn), "school_name": str(r.school_name), "phase": str(r.phase or ""),
+            "position": [round(float(r.lon), 5), round(float(r.lat), 5)], "radius": school_radius(pupils),
+            "value": v, "value_label": format_value(v, decimals, unit) if v is not None else geometry.NO_DATA_LABEL,
+            "pupils_label": f"{pupils:,} pupils" if pupils is not None else "pupils: no data",
+            "ward_name": str(r.ward_name) if not _missing(getattr(r, "ward_name", None)) else "outside Derby's wards",
+            "fill": list(fill) if fill is not None and v is not None else list(NO_DATA_RGBA),
+            "line": list(OUTLINE_RGBA) if v is not None else list(NO_DATA_OUTLINE_RGBA),
+            "line_w": 1 if v is not None else 2.5})
+    return rows, legend_entries(bounds, colours, decimals, unit)
+
+
+def school_map(boundaries: pd.DataFrame, schools: pd.DataFrame, measure: str, *, title: str, source: str,
+               unit: str = "", decimals: int = 1, dark_low: bool = False, vintage: str | None = None,
+               width: int = 700, height: int = 480) -> tuple[pdk.Deck, list]:
+    """Ward outlines (not pickable) with a ScatterplotLayer of schools (`SCHOOL_LAYER_ID`): size by
+    pupils, colour by `measure` (see `school_points`). Returns (deck, legend)."""
+    fc = geometry.boundaries_to_geojson(boundaries, {}, layer="ward", vintage=vintage)
+    for f in fc["features"]:
+        f["properties"] = {"area_name": f["properties"]["area_name"]}
+    rows, legend = school_points(schools, measure, unit=unit, decimals=decimals, dark_low=dark_low)
+    layers = [pdk.Layer("GeoJsonLayer", fc, id="school-ward-outlines", pickable=False, stroked=True, filled=True,
+                        get_fill_color=[243, 242, 241, 255], get_line_color=list(OUTLINE_RGBA), get_line_width=1,
+                        line_width_units="'pixels'"),
+              pdk.Layer("ScatterplotLayer", rows, id=SCHOOL_LAYER_ID, pickable=True, stroked=True, filled=True,
+                        get_position="position", get_radius="radius", radius_units="'meters'",
+                        get_fill_color="fill", get_line_color="line", get_line_width="line_w",
+                        line_width_units="'pixels'", opacity=0.9)]
+    esc = lambda t: html.escape(str(t)).replace("{", "(").replace("}", ")")  # noqa: E731
+    tooltip = {"html": (f"<b>{{school_name}}</b> ({{phase}})<br/>{esc(title)}: <b>{{value_label}}</b><br/>"
+                        f"{{pupils_label}}; ward: {{ward_name}}<br/><span style='font-size:0.85em'>"
+                        f"{esc(SCHOOL_CAPTION)} Source: {esc(source)}</span>"), "style": TOOLTIP_STYLE}
+    view = geometry.fit_view(geometry.bounds_of(fc), width, height)
+    return _deck(layers, view, tooltip), legend

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 
-GAP_UNITS = {"%": "points", "score": "points", "per 100,000": "per 100,000", "rank": "places", "count": ""}
+from . import formatting
+
+GAP_UNITS = formatting.UNIT_WORDS
 
 
 def period_label(year: int, like: str | None = None) -> str:
@@ -22,36 +24,22 @@ def period_label(year: int, like: str | None = None) -> str:
 
 
 def _num(value: float, decimals: int) -> str:
-    text = f"{abs(value):,.{int(decimals)}f}"
-    return ("\u2212" if value < 0 and float(text.replace(",", "")) != 0 else "") + text
+    return formatting.number(value, decimals)
 
 
 def format_value(value: float | None, unit: str, decimals: int) -> str:
     """A value as shown on a tile: 70.7%, 44.1, 56.0 per 100,000; 'no data' when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "no data"
-    text = _num(float(value), decimals)
-    if unit == "%":
-        return text + "%"
-    if unit == "per 100,000":
-        return text + " per 100,000"
-    return text
+    return formatting.value(value, unit, decimals, missing="no data")
 
 
 def format_amount(amount: float, unit: str, decimals: int) -> str:
     """A difference with its unit word: '2.9 points', '1 point', '26.4 per 100,000'."""
-    text = _num(abs(amount), decimals)
-    word = GAP_UNITS.get(unit, "")
-    if word == "points" and text == "1":
-        word = "point"
-    return f"{text} {word}".strip()
+    return formatting.amount(amount, unit, decimals)
 
 
 def format_signed(amount: float, unit: str, decimals: int) -> str:
     """A signed difference: '+4.3 points', '−0.2 points' (a true minus sign), '0.0 points'."""
-    text = format_amount(amount, unit, decimals)
-    r = round(amount, int(decimals))
-    return ("+" if r > 0 else "−" if r < 0 else "") + text
+    return formatting.signed(amount, unit, decimals)
 
 
 def _round(x: float, decimals: int) -> float:
@@ -113,21 +101,22 @@ def change_phrase(baseline: float, latest: float, since: str, unit: str, decimal
 def headline_sentence(period: str, derby: float, england: float | None, unit: str, decimals: int,
                       polarity: str, since: str | None = None, gap_from: float | None = None,
                       since_note: str | None = None, baseline: float | None = None,
-                      direction: str | None = None) -> str:
+                      direction: str | None = None, value_decimals: int | None = None) -> str:
     """The tile sentence, e.g. 'Derby 70.7%, England 71.8% in 2018/19: gap narrowed from 2.9 to 1.1 points
     since 2015/16.'
 
     Without an England value the sentence reports Derby's own change; with one year only, Derby's position.
     `since_note` explains a baseline that is not the plan's (first year available, new series).
     """
-    d = format_value(derby, unit, decimals)
+    vd = decimals if value_decimals is None else value_decimals  # the latest values as published
+    d = format_value(derby, unit, vd)
     note = f" ({since_note})" if since_note else ""
     if england is None or (isinstance(england, float) and math.isnan(england)):
         text = f"Derby {d} in {period}; no England figure for that year"
         if since and baseline is not None and direction:
             text += f"; {change_phrase(baseline, derby, since, unit, decimals, direction)}{note}"
         return text + "."
-    head = f"Derby {d}, England {format_value(england, unit, decimals)} in {period}"
+    head = f"Derby {d}, England {format_value(england, unit, vd)} in {period}"
     gap_to = derby - england
     if since and gap_from is not None and not (isinstance(gap_from, float) and math.isnan(gap_from)):
         return f"{head}: {gap_change_phrase(gap_from, gap_to, since, unit, decimals, polarity)}{note}."
@@ -141,16 +130,20 @@ def headline_sentence(period: str, derby: float, england: float | None, unit: st
 
 def earlier_series_sentence(from_period: str, to_period: str, gap_from: float | None, gap_to: float | None,
                             unit: str, decimals: int, polarity: str, derby_from: float, derby_to: float,
-                            direction: str) -> str:
-    """The plan-period story in a series that has since been replaced (e.g. EYFSP before the 2021/22 reform)."""
+                            direction: str, value_decimals: tuple[int, int] | None = None) -> str:
+    """The plan-period story in a series that has since been replaced (e.g. EYFSP before the 2021/22 reform).
+
+    `value_decimals`: the two values' own published precision (LAIT's whole numbers are not padded).
+    """
+    d0, d1 = value_decimals or (decimals, decimals)
     if gap_from is not None and gap_to is not None and not any(math.isnan(x) for x in (gap_from, gap_to)):
         phrase = gap_change_phrase(gap_from, gap_to, from_period, unit, decimals, polarity)
         phrase = phrase.replace(f" since {from_period}", "").replace(f" in {from_period}", "")
         return (f"Before the series break, from the plan's {from_period} baseline to {to_period}: {phrase}; "
-                f"Derby {format_value(derby_from, unit, decimals)} to {format_value(derby_to, unit, decimals)} "
+                f"Derby {format_value(derby_from, unit, d0)} to {format_value(derby_to, unit, d1)} "
                 f"({direction}).")
     return (f"Before the series break, from the plan's {from_period} baseline to {to_period}: Derby "
-            f"{format_value(derby_from, unit, decimals)} to {format_value(derby_to, unit, decimals)} ({direction}).")
+            f"{format_value(derby_from, unit, d0)} to {format_value(derby_to, unit, d1)} ({direction}).")
 
 
 def earlier_series_short(from_period: str, to_period: str, gap_from: float | None, gap_to: float | None,
@@ -184,6 +177,10 @@ def gaps_note(meta: dict, labels: dict[int, str], years: list[int]) -> str:
     breaks = [b for b in meta.get("series_breaks", []) if lo < b <= hi]
     for b in breaks:
         parts.append(f"a new series starts in {lab(b)} and is not joined to earlier years")
+    alone = [y for y in meta.get("not_comparable", []) if lo <= y <= hi]
+    if alone:
+        parts.append(f"{_join([lab(y) for y in alone])} {'were' if len(alone) > 1 else 'was'} awarded by centre- or "
+                     f"teacher-assessed grades, not exams, so not comparable: shown on their own, never joined")
     if not parts:
         return ""
     text = "Gaps in the lines: " + "; ".join(parts) + "."
@@ -214,8 +211,9 @@ def trend_caption(title: str, group: str | None, first: str, last: str, comparat
         text += " against " + _join(others)
     sn = ""
     if n_neighbours and neighbours == "average":
-        sn = (f". The statistical neighbours line is the average of Derby's {n_neighbours} statistical neighbours"
-              f"{f' ({group_name})' if group_name else ''}; its bars show their lowest and highest values")
+        sn = (f". The statistical neighbours line averages those of Derby's {n_neighbours} statistical neighbours"
+              f"{f' ({group_name})' if group_name else ''} that have a value; its bars show their lowest and "
+              f"highest values")
     elif n_neighbours and neighbours == "each":
         sn = (f". Thin grey lines are each of Derby's {n_neighbours} statistical neighbours"
               f"{f' ({group_name})' if group_name else ''}; hover for names or see the table")

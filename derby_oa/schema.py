@@ -6,12 +6,6 @@ import pandas as pd
 from .errors import InputError
 
 STATUSES = ("published", "c", "x", "z")
-STATUS_LABELS = {
-    "published": "published",
-    "c": "c: suppressed to protect confidentiality",
-    "x": "x: not available",
-    "z": "z: not applicable",
-}
 AREA_TYPES = ("country", "region", "la", "ward", "lsoa")
 THEMES = ("early_years", "schools", "horizons", "wellbeing", "context")
 UNITS = ("%", "score", "per 100,000", "rank", "count")
@@ -53,6 +47,16 @@ DDL = {
     "lsoa_ward": """CREATE TABLE lsoa_ward (
         lsoa_code VARCHAR, ward_code VARCHAR, vintage VARCHAR, method VARCHAR,
         PRIMARY KEY (lsoa_code, vintage))""",
+    "ward_fit": """CREATE TABLE ward_fit (
+        indicator_id VARCHAR, area_code VARCHAR, period VARCHAR, source_id VARCHAR, ward_vintage VARCHAR,
+        geography VARCHAR, method VARCHAR, best_fit BOOLEAN, coverage DOUBLE, units INTEGER,
+        units_with_data INTEGER, PRIMARY KEY (indicator_id, area_code, period))""",
+    "schools": """CREATE TABLE schools (
+        urn INTEGER PRIMARY KEY, school_name VARCHAR NOT NULL, phase VARCHAR, school_type VARCHAR,
+        la_code VARCHAR, in_gias BOOLEAN, pupils DOUBLE, fsm_pct DOUBLE, lsoa_code VARCHAR, lon DOUBLE, lat DOUBLE,
+        ward_2003_2023 VARCHAR, ward_2023 VARCHAR, ks2_reading_progress DOUBLE, ks2_writing_progress DOUBLE,
+        ks2_maths_progress DOUBLE, ks4_progress8 DOUBLE, ks4_attainment8 DOUBLE, ks4_basics_95 DOUBLE,
+        source_ids VARCHAR)""",
     "boundaries": """CREATE TABLE boundaries (
         area_code VARCHAR, vintage VARCHAR, layer VARCHAR, area_name VARCHAR, geometry_wkb BLOB,
         PRIMARY KEY (area_code, vintage))""",

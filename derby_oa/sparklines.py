@@ -12,6 +12,7 @@ import pandas as pd
 from . import config, theme
 from .charts import segment_series
 from .comparisons import prefer_published
+from .series import all_breaks
 
 SERIES = ("Derby", "England")
 COLOURS = {"Derby": theme.DARK_BLUE, "England": theme.TURQUOISE}
@@ -55,7 +56,7 @@ def spec(frame: pd.DataFrame, meta: dict, width: int = WIDTH, height: int = HEIG
     if derby["year"].nunique() < 2:
         return None
     decimals, unit = int(meta.get("decimals", 1)), meta.get("unit") or ""
-    breaks = [int(b) for b in meta.get("series_breaks", [])]
+    breaks = all_breaks(meta)  # series breaks and years that stand alone (KS4 teacher-assessed grades)
     seg = segment_series(data[["series", "year", "value"]], breaks)
     seg = seg[seg["value"].notna()].copy()
     seg["year"] = seg["year"].astype(int)

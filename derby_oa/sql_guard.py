@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -347,10 +348,16 @@ def _assert_locked_down(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _database_file(cur: duckdb.DuckDBPyConnection) -> str:
+    """The file the query process opens: the connection's own, or (when the app opened it through a link
+    that is gone) the current database file."""
     row = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
     if not row or not row[0]:
         raise QueryRefused("The console runs only on a database file (use derby_oa.db.connect).")
-    return str(row[0])
+    for path in (Path(row[0]), config.db_path()):
+        if path.is_file():
+            return str(path.resolve())
+    raise QueryRefused(f"The database file {config.db_path()} is not there: build it with "
+                       f"`python -m derby_oa build`.")
 
 
 _INT64 = (-2 ** 63, 2 ** 63 - 1)
@@ -358,6 +365,8 @@ _SHOWN_AS_IS = (bool, float, str, decimal.Decimal, dt.date, dt.time)
 
 
 def _shown_as_is(value) -> bool:
+    if isinstance(value, (dt.datetime, dt.time)) and value.tzinfo is not None:
+        return False  # shown with its offset as text (spreadsheets cannot hold a time zone)
     if value is None or isinstance(value, _SHOWN_AS_IS):
         return True
     return isinstance(value, int) and _INT64[0] <= value <= _INT64[1]
@@ -373,8 +382,8 @@ def _as_text(value) -> str | None:
 
 def result_frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
     """The rows as a table any page can show: repeated column names are numbered, and columns holding
-    values a table cannot show natively (very large integers, intervals, lists, structs, maps, blobs,
-    UUIDs) are shown as text."""
+    values a table or spreadsheet cannot hold natively (very large integers, intervals, lists, structs,
+    maps, blobs, UUIDs, times with a time zone) are shown as text."""
     seen: dict[str, int] = {}
     names = []
     for c in columns:

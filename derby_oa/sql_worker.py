@@ -44,7 +44,10 @@ def execute(request: dict) -> tuple:
 
     from . import db
 
-    con = db.connect(request["path"])
+    try:
+        con = db.connect(request["path"])
+    except (OSError, duckdb.Error) as exc:
+        return ("error", f"the database file could not be opened ({str(exc).splitlines()[0]}); run the query again")
     try:
         result = con.execute(request["query"])
         columns = [d[0] for d in result.description or []]

@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,18 +46,22 @@ def _remove(tmp: Path) -> None:
 
 
 def atomic_update(change: Callable[[duckdb.DuckDBPyConnection], T], path: Path | None = None,
-                  what: str = "an officer's change") -> T:
+                  what: str = "an officer's change",
+                  around: Callable[[], AbstractContextManager] | None = None) -> T:
     """Apply `change(con)` to a copy of the database and swap the copy in; on any error nothing changes.
 
     Holds the write lock throughout (a second writer waits, then gets `write_lock.WriteBusy`), and
-    writes the uploads record before swapping the database in.
+    writes the uploads record before swapping the database in (for the database, not for a side
+    store such as the change history, which has no `uploads` table). `around()`, if given, is entered
+    inside the lock around the copy and swap (the change history uses it to see the database before
+    and after).
     """
     from .db import DatabaseMissing
 
     path = Path(path or config.db_path())
     if not path.is_file():
         raise DatabaseMissing(f"{path} does not exist: run `python -m derby_oa build`")
-    with write_lock.hold(path, what):
+    with write_lock.hold(path, what), (around() if around else nullcontext()):
         tmp = _tmp_beside(path)
         try:
             shutil.copyfile(path, tmp)
@@ -66,10 +71,13 @@ def atomic_update(change: Callable[[duckdb.DuckDBPyConnection], T], path: Path |
                 result = change(con)
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")
-                officer = officer_frames(con)
+                is_database = con.execute("SELECT count(*) FROM information_schema.tables "
+                                          "WHERE table_name = 'uploads'").fetchone()[0] > 0
+                officer = officer_frames(con) if is_database else None  # not for side stores (history)
             finally:
                 con.close()
-            write_record(officer, config.uploads_record_path(path))
+            if officer is not None:
+                write_record(officer, config.uploads_record_path(path))
             os.replace(tmp, path)
             return result
         except BaseException:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import theme
 from .charts import segment_series, value_format
+from .series import all_breaks
 
 ROLE_STYLE = {  # role: (colour, dash, shape)
     "actual": (theme.DARK_BLUE, [1, 0], "circle"),
@@ -37,7 +38,7 @@ def target_chart(frame: pd.DataFrame, events: pd.DataFrame, meta: dict, target_y
     of the trajectory), Derby's 95% intervals where counts exist, a labelled target point, and labelled
     rules for not-collected years and series breaks.
     """
-    data = _segments(frame, list(meta.get("series_breaks", [])))
+    data = _segments(frame, all_breaks(meta))
     present = data[data["value"].notna()]
     roles = [r for r in ROLE_STYLE if r in set(present["role"])]
     order = [present.loc[present["role"] == r, "series"].iloc[0] for r in roles]

@@ -20,7 +20,9 @@ STATUS_COLOURS = {
     "better": TURQUOISE, "met": TURQUOISE, "on track": TURQUOISE, "improving": TURQUOISE,
     "similar": "#505A5F", "no clear change": "#505A5F", "cannot be judged": "#505A5F",
     "not assessable": "#505A5F",
-    "worse": DARK_PINK, "off track": DARK_PINK, "worsening": DARK_PINK,
+    "worse": DARK_PINK, "off track": DARK_PINK, "worsening": DARK_PINK, "not met": DARK_PINK,
+    "increasing and getting better": TURQUOISE, "decreasing and getting better": TURQUOISE,
+    "increasing and getting worse": DARK_PINK, "decreasing and getting worse": DARK_PINK,
 }
 
 

@@ -4,8 +4,14 @@ Layouts: the project's tidy template; a DfE Explore Education Statistics (EES) t
 portal/API CSV export; a Fingertips extract in the Trafford Data Lab layout. CSV must be UTF-8 (with or
 without a byte-order mark); other encodings, including Windows-1252 ("CSV (Comma delimited)" in Excel),
 are refused naming the first unreadable byte, since guessing could silently corrupt text. An .xlsx is
-read from its first sheet and refused if any cell in any sheet holds a formula. Files over MAX_BYTES
-(20 MB) are refused before they are read.
+read from its first sheet and refused if any cell in any sheet holds a formula.
+
+The work per file is bounded (docs/self-serve.md states the limits): files over MAX_BYTES are refused
+before they are read; a file with more than MAX_ROWS data rows, MAX_COLUMNS columns or MAX_CELLS cells is
+refused while it is read, as soon as a limit is passed. An .xlsx is a zip: the sizes its parts declare
+must add up to at most MAX_XLSX_UNPACKED before anything is unpacked (Python's zipfile never unpacks more
+than a part declares), the sheets are read as a stream (openpyxl read-only) and a sheet whose declared
+dimension passes a limit is refused before its cells are read.
 
 Rows are numbered as data rows from 1 (the header is row 0), in CSV and XLSX alike. Readers never
 raise for a bad row: they return a Problem naming row and field. Whole-file faults raise UploadRefused.
@@ -17,6 +23,8 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +36,12 @@ from .ingest import periods
 from .ingest.eyfsp_ees import SYMBOLS as EES_SYMBOLS
 from .schema import OBS_COLUMNS
 
-MAX_BYTES = 20 * 1024 * 1024
+# Limits on the work one upload can cause (stated in docs/self-serve.md and on the Load data page).
+MAX_BYTES = 20 * 1024 * 1024  # file size
+MAX_ROWS = 100_000  # data rows (lines below the header, blank ones included)
+MAX_COLUMNS = 200
+MAX_CELLS = 3_000_000  # data rows x columns
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # total declared size of an .xlsx's unpacked parts
 TEMPLATE_COLUMNS = ["indicator_id", "area_code", "period", "breakdown", "value", "numerator", "denominator"]
 BREAKDOWNS = ("all", "fsm", "non_fsm", "disadvantaged", "non_disadvantaged", "boys", "girls", "eal")
 FORMAT_LABELS = {"template": "the project's tidy template", "ees": "a DfE Explore Education Statistics tidy CSV",
@@ -128,22 +141,107 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _xlsx_rows(name: str, data: bytes) -> list[list[str]]:
-    """Rows of the first sheet as text; refuse a workbook with any formula (in any sheet)."""
-    import openpyxl
+def limits_text() -> str:
+    """One sentence stating the upload limits."""
+    return (f"at most {MAX_BYTES // 1024 // 1024} MB, {MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns and "
+            f"{MAX_CELLS:,} cells")
 
+
+def _too_many(name: str, what: str, limit: int, where: str = "") -> UploadRefused:
+    return UploadRefused(f"{name}{where} has more than {limit:,} {what}, the limit for one upload "
+                         f"({limits_text()}). Split it, or keep only the rows and columns you need.")
+
+
+def _check_zip(name: str, data: bytes) -> None:
+    """Refuse an .xlsx whose parts would unpack to more than MAX_XLSX_UNPACKED (a zip bomb), before unpacking."""
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=False)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise UploadRefused(f"{name} could not be opened as an Excel .xlsx workbook (not a valid zip).") from None
+    if declared > MAX_XLSX_UNPACKED:
+        raise UploadRefused(f"{name} would unpack to {declared / 1024 / 1024:,.0f} MB; the limit is "
+                            f"{MAX_XLSX_UNPACKED // 1024 // 1024} MB. Save it again from Excel, or as CSV UTF-8.")
+
+
+def _sheet_rows(name: str, ws, cells_left: int) -> list[tuple]:
+    """The rows of a read-only sheet, refusing it as soon as it passes a limit (declared size first)."""
+    where = f" (sheet '{ws.title}')"
+    declared_rows, declared_cols = ws.max_row, ws.max_column  # from the sheet's <dimension>, if any
+    if declared_cols is not None and declared_cols > MAX_COLUMNS:
+        raise _too_many(name, "columns", MAX_COLUMNS, where)
+    if declared_rows is not None and declared_rows > MAX_ROWS + 1:
+        raise _too_many(name, "rows", MAX_ROWS, where)
+    if declared_rows and declared_cols and (declared_rows - 1) * declared_cols > cells_left:
+        raise _too_many(name, "cells", MAX_CELLS, where)
+    ws.reset_dimensions()  # a declared size may be missing or false: read what is there, row by row
+    rows, cells, header = [], 0, None
+    for row in ws.iter_rows(values_only=True):
+        if len(row) > MAX_COLUMNS:
+            raise _too_many(name, "columns", MAX_COLUMNS, where)
+        if len(rows) > MAX_ROWS:  # the header plus MAX_ROWS data rows are allowed
+            raise _too_many(name, "rows", MAX_ROWS, where)
+        if header is None and any(v is not None for v in row):
+            header = len(row)
+        cells += len(row)
+        if cells > cells_left + (header or 0):
+            raise _too_many(name, "cells", MAX_CELLS, where)
+        rows.append(row)
+    return rows
+
+
+def _xlsx_rows(name: str, data: bytes) -> list[list[str]]:
+    """Rows of the first sheet as text; refuse a workbook with any formula (in any sheet) or past a limit."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    _check_zip(name, data)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure to open is a refusal
         raise UploadRefused(f"{name} could not be opened as an Excel .xlsx workbook ({type(exc).__name__}).") from None
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
-                    raise UploadRefused(f"{name} contains a formula (sheet '{ws.title}', cell {cell.coordinate}). "
-                                        f"Only values can be loaded: paste as values, or save as CSV UTF-8.")
-    ws = wb.worksheets[0]
-    return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    try:
+        sheets, cells_left = [], MAX_CELLS
+        for ws in wb.worksheets:
+            try:
+                rows = _sheet_rows(name, ws, cells_left)
+            except UploadRefused:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged sheet is a refusal
+                raise UploadRefused(f"{name} could not be read (sheet '{ws.title}': {type(exc).__name__}).") from None
+            cells_left -= sum(len(r) for r in rows)
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row, start=1):
+                    if isinstance(value, str) and value.startswith("="):
+                        raise UploadRefused(
+                            f"{name} contains a formula (sheet '{ws.title}', cell {get_column_letter(c)}{r}). "
+                            f"Only values can be loaded: paste as values, or save as CSV UTF-8.")
+            sheets.append(rows)
+    finally:
+        wb.close()
+    first = sheets[0] if sheets else []
+    width = max((len(r) for r in first), default=0)  # rows are stored without their empty trailing cells
+    return [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in first]
+
+
+def _csv_rows(name: str, text: str) -> list[list[str]]:
+    """CSV records, refusing the file as soon as it passes the row, column or cell limit."""
+    rows, cells, header = [], 0, None
+    try:
+        for record in csv.reader(io.StringIO(text, newline="")):
+            if len(record) > MAX_COLUMNS:
+                raise _too_many(name, "columns", MAX_COLUMNS)
+            if len(rows) > MAX_ROWS:  # the header plus MAX_ROWS data rows are allowed
+                raise _too_many(name, "rows", MAX_ROWS)
+            if header is None and any(c.strip() for c in record):
+                header = len(record)
+            cells += len(record)
+            if cells > MAX_CELLS + (header or 0):  # the header's cells are not data
+                raise _too_many(name, "cells", MAX_CELLS)
+            rows.append(record)
+    except csv.Error as exc:
+        raise UploadRefused(f"{name} could not be read as CSV ({exc}).") from None
+    return rows
 
 
 def read_rows(name: str, data: bytes) -> tuple[list[str], pd.DataFrame, list[Problem]]:
@@ -163,10 +261,7 @@ def read_rows(name: str, data: bytes) -> tuple[list[str], pd.DataFrame, list[Pro
     elif data[:4] == b"PK\x03\x04":
         raise UploadRefused(f"{name} is a zip or Excel file, not CSV text; give an Excel workbook the .xlsx extension.")
     else:
-        try:
-            rows = list(csv.reader(io.StringIO(_decode(name, data), newline="")))
-        except csv.Error as exc:
-            raise UploadRefused(f"{name} could not be read as CSV ({exc}).") from None
+        rows = _csv_rows(name, _decode(name, data))
     filled = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not filled:
         raise UploadRefused(f"{name} is empty.")
@@ -174,9 +269,10 @@ def read_rows(name: str, data: bytes) -> tuple[list[str], pd.DataFrame, list[Pro
     header = [h.strip() for h in rows[start]]
     while header and not header[-1]:
         header.pop()
-    dup = [h for h in header if header.count(h) > 1]
-    if dup:
-        raise UploadRefused(f"{name}: the header names column '{dup[0]}' twice.")
+    counts = Counter(header)
+    dup = next((h for h in header if counts[h] > 1), None)  # linear: headers can be wide
+    if dup is not None:
+        raise UploadRefused(f"{name}: the header names column '{dup}' twice.")
     if len(filled) == 1:
         raise UploadRefused(f"{name} has a header but no data rows.")
     problems, body, index = [], [], []
@@ -230,15 +326,39 @@ def problems_where(mask: pd.Series, field_name: str, message) -> list[Problem]:
     return [Problem(int(i), field_name, message(i)) for i in mask.index[mask.to_numpy(dtype=bool)]]
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234 or 12,345.6: commas between thousands
+_NOT_FINITE = {"nan", "inf", "infinity"}
+
+
+def to_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(numbers, why-not) from stripped cell text. Commas are allowed only between groups of three digits
+    (1,234); a decimal comma (12,5), infinity and NaN give no number and a reason, never a wrong number."""
+    t = text.astype(str)
+    comma = t.str.contains(",", regex=False)
+    grouped = pd.Series([bool(_GROUPED.fullmatch(v)) for v in t], index=t.index, dtype=bool)
+    cleaned = t.where(~comma, t.str.replace(",", "", regex=False).where(grouped))
+    num = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    infinite = ~np.isfinite(num.fillna(0)) | t.str.lower().str.lstrip("+-").isin(_NOT_FINITE)
+    why = pd.Series(None, index=t.index, dtype=object)
+    why[comma & ~grouped] = "has a comma that is not a thousands separator: write decimals with a point (12.5)"
+    why[infinite] = "is not a finite number"
+    return num.where(why.isna()), why
+
+
 def parse_values(text: pd.Series, symbols: dict[str, str], field_name: str) -> tuple[pd.Series, pd.Series, list[Problem]]:
     """Numbers and statuses from cells; other text (not a number, not a DfE symbol) is a problem."""
     t = text.astype(str).str.strip()
     sym = t.str.lower().map(symbols)
-    num = pd.to_numeric(t.str.replace(",", "", regex=False).where(sym.isna()), errors="coerce").astype("float64")
-    bad = (num.isna() | ~np.isfinite(num.fillna(0))) & sym.isna()
+    num, why = to_numbers(t.where(sym.isna(), ""))
+    bad = num.isna() & sym.isna()
     allowed = ", ".join(repr(k) for k in symbols if k) or "none"
-    problems = problems_where(bad, field_name, lambda i: f"'{t[i]}' is neither a number nor a DfE symbol ({allowed})"
-                     if t[i] else "is empty: give a number or a DfE symbol (c, x, z)")
+
+    def message(i) -> str:
+        if isinstance(why[i], str):
+            return f"'{t[i]}' {why[i]}"
+        return (f"'{t[i]}' is neither a number nor a DfE symbol ({allowed})" if t[i]
+                else "is empty: give a number or a DfE symbol (c, x, z)")
+    problems = problems_where(bad, field_name, message)
     status = sym.where(num.isna(), "published")
     return num.where(~bad), status.where(~bad), problems
 
@@ -247,12 +367,22 @@ def parse_optional_numbers(text: pd.Series, field_name: str) -> tuple[pd.Series,
     """Optional counts: blank or a DfE symbol is missing; other text is a problem; negatives are problems."""
     t = text.astype(str).str.strip()
     missing = t.eq("") | t.str.lower().isin(EES_SYMBOLS) | t.str.upper().eq("NA")
-    num = pd.to_numeric(t.str.replace(",", "", regex=False).where(~missing), errors="coerce").astype("float64")
+    num, why = to_numbers(t.where(~missing, ""))
     bad = num.isna() & ~missing
-    problems = problems_where(bad, field_name, lambda i: f"'{t[i]}' is not a number")
+    problems = problems_where(bad, field_name, lambda i: f"'{t[i]}' {why[i]}" if isinstance(why[i], str)
+                              else f"'{t[i]}' is not a number")
     neg = num < 0
     problems += problems_where(neg, field_name, lambda i: f"{num[i]:g} is negative: a count cannot be")
     return num.where(~bad & ~neg), problems
+
+
+def parse_limits(text: pd.Series, field_name: str) -> tuple[pd.Series, list[Problem]]:
+    """Confidence-interval limits: may be negative (scores); text is missing; a decimal comma or an infinite
+    value is a problem."""
+    t = text.astype(str).str.strip()
+    num, why = to_numbers(t)
+    bad = why.notna()
+    return num, problems_where(bad, field_name, lambda i: f"'{t[i]}' {why[i]}")
 
 
 def period_kind(label: str) -> str:
@@ -560,7 +690,8 @@ def read_fingertips(df: pd.DataFrame, opts: dict, ctx: dict) -> Parsed:
             p += q
     for key_name, norm_name in (("lower_ci", "lowerci950limit"), ("upper_ci", "upperci950limit")):
         if norm_name in cols:  # interval limits may be negative (scores); text is treated as missing
-            extra[key_name] = pd.to_numeric(df[cols[norm_name]].str.strip(), errors="coerce").astype("float64")
+            extra[key_name], q = parse_limits(df[cols[norm_name]], cols[norm_name])
+            p += q
     period = df[cols["timeperiod"]].str.strip()
     return _finish_fingertips(df, code, ind, bd, period, value, status, extra, problems + p, notes, ctx)
 

@@ -100,7 +100,7 @@ def worst_off_table(table: pd.DataFrame, parts: list[str], labels: dict[str, str
     """The worst-off ranking for display: rank, ward, combined score, then each part's value and rank."""
     rows = []
     for r in table.to_dict("records"):
-        row = {"Rank (1 = worst off)": "not ranked (no data)" if _missing(r["rank"]) else int(r["rank"]),
+        row = {"Rank (1 = worst off)": "not ranked (no data)" if _missing(r["rank"]) else str(int(r["rank"])),
                "Ward": r["area_name"],
                "Mean of part ranks": "no data" if _missing(r["score"]) else f"{r['score']:.1f}",
                "Parts with a figure": f"{r['n_parts']} of {len(parts)}"}
@@ -109,7 +109,7 @@ def worst_off_table(table: pd.DataFrame, parts: list[str], labels: dict[str, str
                 continue
             rank = r[f"{key} rank"]
             row[labels.get(key, key)] = r[f"{key} label"]
-            row[f"{labels.get(key, key)}: rank"] = "not ranked" if _missing(rank) else int(rank)
+            row[f"{labels.get(key, key)}: rank"] = "not ranked" if _missing(rank) else str(int(rank))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -39,15 +39,14 @@ def measure_key(indicator_id: str, breakdown: str) -> str:
 def measures(latest: pd.DataFrame) -> pd.DataFrame:
     """One row per measure (key, label, period and the indicator's metadata), outcome indicators
     first in the query's order, then the context indicators in wards.CONTEXT_ORDER."""
-    if latest.empty:
-        return pd.DataFrame(columns=["key", "label", *MEASURE_COLUMNS])
-    m = latest.drop_duplicates(["indicator_id", "breakdown"])[MEASURE_COLUMNS].copy()
-    m["key"] = [measure_key(i, b) for i, b in zip(m["indicator_id"], m["breakdown"])]
-    m["label"] = [f"{t}{breakdown_label(b)}" for t, b in zip(m["title"], m["breakdown"])]
+    seen: dict[str, dict] = {}
+    for r in latest[MEASURE_COLUMNS].to_dict("records"):
+        key = measure_key(r["indicator_id"], r["breakdown"])
+        if key not in seen:
+            seen[key] = {"key": key, "label": f"{r['title']}{breakdown_label(r['breakdown'])}", **r}
     order = {ind: i for i, ind in enumerate(wards.CONTEXT_ORDER)}
-    m["_context"] = [order.get(i, -1) for i in m["indicator_id"]]
-    m = m.reset_index(drop=True).reset_index().sort_values(["_context", "index"])
-    return m.drop(columns=["_context", "index"])[["key", "label", *MEASURE_COLUMNS]].reset_index(drop=True)
+    rows = sorted(seen.values(), key=lambda r: order.get(r["indicator_id"], -1))  # stable: query order kept
+    return pd.DataFrame(rows, columns=["key", "label", *MEASURE_COLUMNS])
 
 
 def meta_of(row: Mapping) -> dict:
@@ -64,6 +63,14 @@ def with_ranks(latest: pd.DataFrame) -> pd.DataFrame:
     df["rank"] = df.groupby("key")["value"].rank(ascending=False, method="min").astype("Int64")
     df["n_ranked"] = df.groupby("key")["value"].transform("count").astype(int)
     return df
+
+
+def _by_measure(ranked: pd.DataFrame) -> dict[str, dict[str, dict]]:
+    """measure key -> area code -> row (plain dicts: fast to look up, whatever the frame's dtypes)."""
+    out: dict[str, dict[str, dict]] = {}
+    for r in ranked.to_dict("records"):
+        out.setdefault(r["key"], {})[r["area_code"]] = r
+    return out
 
 
 def _reference(reference: pd.DataFrame) -> dict[tuple[str, str], float | None]:
@@ -87,20 +94,20 @@ def profile(latest: pd.DataFrame, reference: pd.DataFrame, ward_code: str) -> pd
             "Source", "key"]
     if latest.empty:
         return pd.DataFrame(columns=cols)
-    ranked = with_ranks(latest)
+    by_measure = _by_measure(with_ranks(latest))
     ref = _reference(reference)
     rows = []
     for m in measures(latest).to_dict("records"):
         meta = meta_of(m)
-        part = ranked[ranked["key"] == m["key"]]
-        mine = part[part["area_code"] == ward_code]
-        row = mine.iloc[0].to_dict() if len(mine) else {}
+        part = by_measure.get(m["key"], {})
+        row = part.get(ward_code, {})
+        n_ranked = next(iter(part.values()))["n_ranked"] if part else 0
         value = row.get("value")
         status = row.get("status")
         counts = meta.get("unit") != "count"  # a ward's count is not compared with Derby's or England's total
         rows.append({
             "Indicator": m["label"], "Period": m["period"], "Value": wards.fmt_status(value, status, meta),
-            "Rank among wards": _rank_short(row.get("rank"), int(part["n_ranked"].iloc[0]) if len(part) else 0),
+            "Rank among wards": _rank_short(row.get("rank"), int(n_ranked)),
             "Better when": BETTER[maps.worse_end(meta)],
             "Derby": wards.fmt(ref.get((m["key"], config.DERBY)), meta) if counts else "",
             "England": wards.fmt(ref.get((m["key"], config.ENGLAND)), meta) if counts else "",
@@ -122,26 +129,25 @@ def compare_all(latest: pd.DataFrame, reference: pd.DataFrame, code_a: str, code
             "england", "gap", "rank_a", "rank_b", "n_ranked", "ward_min", "ward_max"]
     if latest.empty:
         return pd.DataFrame(columns=cols)
-    ranked = with_ranks(latest)
+    by_measure = _by_measure(with_ranks(latest))
     ref = _reference(reference)
     rows = []
     for m in measures(latest).to_dict("records"):
-        part = ranked[ranked["key"] == m["key"]].set_index("area_code")
-        a = part["value"].get(code_a)
-        b = part["value"].get(code_b)
-        a = None if _missing(a) else float(a)
-        b = None if _missing(b) else float(b)
+        part = by_measure.get(m["key"], {})
+        ra, rb = part.get(code_a, {}), part.get(code_b, {})
+        a = None if _missing(ra.get("value")) else float(ra["value"])
+        b = None if _missing(rb.get("value")) else float(rb["value"])
+        values = [float(r["value"]) for r in part.values() if not _missing(r["value"])]
         counts = m.get("unit") == "count"
         d = int(m.get("decimals") or 0)
         rows.append({**{k: m.get(k) for k in ("key", "label", "period", "unit", "decimals", "polarity", "definition",
                                               "title")},
-                     "a": a, "b": b, "status_a": part["status"].get(code_a), "status_b": part["status"].get(code_b),
+                     "a": a, "b": b, "status_a": ra.get("status"), "status_b": rb.get("status"),
                      "derby": None if counts else ref.get((m["key"], config.DERBY)),
                      "england": None if counts else ref.get((m["key"], config.ENGLAND)),
                      "gap": None if a is None or b is None else round(a - b, d),
-                     "rank_a": part["rank"].get(code_a), "rank_b": part["rank"].get(code_b),
-                     "n_ranked": int(part["n_ranked"].iloc[0]), "ward_min": part["value"].min(),
-                     "ward_max": part["value"].max()})
+                     "rank_a": ra.get("rank"), "rank_b": rb.get("rank"), "n_ranked": len(values),
+                     "ward_min": min(values, default=None), "ward_max": max(values, default=None)})
     out = pd.DataFrame(rows, columns=cols)
     for c in ("a", "b", "derby", "england", "gap", "ward_min", "ward_max"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import config, geometry, maps, stats, store
+from . import config, geometry, maps, stats, store, vocabulary
 
 PLAN, CURRENT = config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT
 VINTAGES = (PLAN, CURRENT)
 VINTAGE_LABELS = {PLAN: "17 wards, 2003-2023 (plan period)", CURRENT: "18 wards from May 2023"}
 DEFAULT_INDICATOR = "gld"
-BREAKDOWN_LABELS = {"all": "All", "fsm": "FSM", "non_fsm": "Non-FSM", "disadvantaged": "Disadvantaged",
-                    "non_disadvantaged": "Other pupils", "boys": "Boys", "girls": "Girls", "eal": "EAL"}
+BREAKDOWN_LABELS = vocabulary.PUPIL_GROUPS
 DEFAULT_PAIR = ("Arboretum", "Allestree")  # the plan's example of the gap (GLD 2015/16)
 NO_DATA = geometry.NO_DATA_LABEL
 METHODS_PATH = config.PROJECT_ROOT / "docs" / "methods-wards.md"

@@ -20,7 +20,7 @@ st.markdown("""
 - Colours follow the GOV.UK Analysis Function palette (dark blue #12436D, turquoise #28A197,
   dark pink #801650, orange #F46A25); text meets WCAG 2.2 AA contrast.
 - No meaning rests on colour alone: series have different point shapes and line dashes, and every
-  status is written as a word (better, similar, worse; on track, off track).
+  status is written as a word (better, similar, worse; met, not met, on track, off track).
 - Every chart has a written caption and its data as a table that can be downloaded as CSV.
 - Maps have a table of the same values and a hex map where every ward has the same size.
 - Keyboard focus is shown with a dark blue outline on a grey halo.

@@ -1,7 +1,7 @@
 """Data & sources: every publication with licence and attribution, indicator definitions, the build log."""
 import streamlit as st
 
-from derby_oa import queries, wards
+from derby_oa import formatting, queries, wards
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
 
@@ -20,10 +20,26 @@ if not queries.has_published_data(con):
 
 st.header("Sources")
 src = queries.sources(con)
-st.dataframe(src.rename(columns=str.capitalize), hide_index=True, width="stretch")
+titles = dict(zip(src["source_id"], src["title"]))
+shown = src.assign(retrieved=src["retrieved"].map(formatting.retrieved_text),
+                   observations=src["observations"].map(lambda n: formatting.number(n, 0)))
+st.dataframe(formatting.display_table(shown.drop(columns="source_id").rename(columns=str.capitalize), 0),
+             hide_index=True, width="stretch")
 
+
+def _build_detail(row) -> str:
+    """A build-log line for readers: reference sources load groups or boundaries, not observations."""
+    detail = formatting.text_cell(row["detail"], "")
+    if row["status"] == "loaded" and detail.startswith("0 observations"):
+        return "reference data (neighbour groups or boundaries), no statistics" + detail[len("0 observations"):]
+    return detail
+
+
+log = queries.build_log(con)
 st.header("Last build")
-st.dataframe(queries.build_log(con), hide_index=True, width="stretch")
+st.dataframe(log.assign(source=log["source"].map(lambda s: titles.get(s, s)),
+                        detail=[_build_detail(r) for r in log.to_dict("records")]),
+             hide_index=True, width="stretch")
 
 st.header("Indicator definitions")
 themes = ["all", "early_years", "schools", "horizons", "wellbeing", "context"]
@@ -36,17 +52,24 @@ curated = st.toggle("Show only the dashboard's curated indicators (hide other LA
 widgets.qp_set(theme=theme, scope="curated" if curated else "all")
 if curated:
     ind = ind[~ind["indicator_id"].str.startswith("lait_")]
-st.dataframe(ind[["indicator_id", "title", "theme", "unit", "polarity", "definition", "series_notes", "source_id"]],
-             hide_index=True, width="stretch")
+ind = ind.assign(source_id=ind["source_id"].map(lambda s: titles.get(s, formatting.text_cell(s, ""))))
+st.dataframe(formatting.display_table(
+    ind[["indicator_id", "title", "theme", "unit", "polarity", "decimals", "definition", "series_notes", "source_id"]]
+    .rename(columns={"source_id": "source", "decimals": "published decimals"}), 0),
+    hide_index=True, width="stretch")
 
 st.header("Methods")
 with st.expander("Ward figures and maps: methods (IoD2019 aggregation, LSOA-ward lookups, boundary simplification)"):
     st.markdown(wards.methods_markdown())
 
 st.header("Figures transcribed from the delivery plan")
-st.dataframe(queries.plan_figures(con)[["figure_id", "indicator_id", "area_name", "period", "breakdown", "value",
-                                        "plan_section", "plan_quote", "note"]], hide_index=True, width="stretch")
+figs = queries.plan_figures(con)
+figs = figs.assign(value=figs["value"].map(lambda v: formatting.number(v, formatting.decimals_of(v))))
+st.dataframe(formatting.display_table(figs[["figure_id", "indicator_id", "area_name", "period", "breakdown", "value",
+                                            "plan_section", "plan_quote", "note"]], 0), hide_index=True, width="stretch")
 with st.expander("Programme activity figures in the plan"):
-    st.dataframe(queries.plan_activity(con), hide_index=True, width="stretch")
+    act = queries.plan_activity(con)
+    act = act.assign(value=[formatting.quantity(v, u) for v, u in zip(act["value"], act["unit"])])
+    st.dataframe(formatting.display_table(act, 0), hide_index=True, width="stretch")
 
 widgets.copy_link()

@@ -25,8 +25,8 @@ st.markdown(
     "**tidy template**. The file is checked row by row first; nothing is written until you commit, and the "
     "last upload can be undone. A committed upload stays a **draft**, seen only by signed-in officers, until "
     "an officer publishes it; viewers and the board see published figures only.")
-st.caption(f"Files: CSV in UTF-8 (in Excel: Save As > CSV UTF-8) or .xlsx without formulas, at most "
-           f"{loader.MAX_BYTES // 1024 // 1024} MB. Rows are numbered from the first row under the header (row 1).")
+st.caption(f"Files: CSV in UTF-8 (in Excel: Save As > CSV UTF-8) or .xlsx without formulas, {loader.limits_text()}. "
+           f"Rows are numbered from the first row under the header (row 1).")
 st.download_button("Download the tidy template (CSV)", loader.template_bytes(), "upload_template.csv", "text/csv",
                    key="load-template",
                    help="Columns: " + ", ".join(loader.TEMPLATE_COLUMNS) + ". Its example rows are real published "
@@ -60,8 +60,9 @@ if view == "load":
                           index=([""] + breakdown_options).index(bd), key="load-bd",
                           format_func=lambda b: b or "(as in the file)")
     widgets.qp_set(view=view, ind=ind or None, col=col or None, num=num or None, den=den or None, bd=bd or None)
-    upload = st.file_uploader("File to check", type=["csv", "xlsx"], key="load-file",
-                              max_upload_size=loader.MAX_BYTES // 1024 // 1024)
+    committed = st.session_state.get("load-committed", 0)  # a new uploader after each commit: the file is detached
+    upload = st.file_uploader("File to check", type=["csv", "xlsx"], key=f"load-file-{committed}" if committed
+                              else "load-file", max_upload_size=loader.MAX_BYTES // 1024 // 1024)
     st.caption(f"Recorded as 'Local upload by {widgets.md_escape(officer)}' (your sign-in).")
     licence = st.text_input("Licence of the data", value=loader.DEFAULT_LICENCE, key="load-licence")
     attribution = st.text_area("Attribution to show with the data", value=loader.DEFAULT_ATTRIBUTION,
@@ -76,6 +77,7 @@ if view == "load":
             report = None
         if report is not None:
             (st.success if report.ok else st.warning)(widgets.md_escape(report.summary()))
+            st.info("  \n".join(widgets.md_escape(line) for line in report.derby_summary()))
             for note in report.notes:
                 st.caption(f"Note: {widgets.md_escape(note)}")
             if report.problems:
@@ -86,13 +88,14 @@ if view == "load":
                                    "problems.csv", "text/csv", key="load-problems")
             if len(report.changed):
                 st.subheader(f"Changed values ({len(report.changed):,})")
-                st.dataframe(report.changed[["row", "indicator_id", "area_code", "period", "breakdown",
+                st.dataframe(report.changed[["row", "indicator_id", "area_code", "area_name", "period", "breakdown",
                                              "previous_value", "previous_status", "value", "status",
                                              "previous_source_id"]], hide_index=True, width="stretch")
             if len(report.new):
                 st.subheader(f"New rows ({len(report.new):,})")
-                st.dataframe(report.new[["row", "indicator_id", "area_code", "period", "breakdown", "value",
-                                         "status", "numerator", "denominator"]], hide_index=True, width="stretch")
+                st.dataframe(report.new[["row", "indicator_id", "area_code", "area_name", "period", "breakdown",
+                                         "value", "status", "numerator", "denominator"]], hide_index=True,
+                             width="stretch")
             replace = False
             if len(report.changed):
                 replace = st.checkbox(f"Replace the {len(report.changed):,} existing values shown above",
@@ -109,6 +112,7 @@ if view == "load":
                     st.error(f"Not loaded: {widgets.md_escape(exc)}")
                 else:
                     connection.reset()
+                    st.session_state["load-committed"] = committed + 1
                     st.session_state["load-message"] = (
                         f"Loaded upload {result.upload_id} ({report.file_name}): {result.rows_added:,} new rows and "
                         f"{result.rows_changed:,} changed values (source '{result.source_id}'). "

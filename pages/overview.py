@@ -2,6 +2,7 @@
 import streamlit as st
 
 from derby_oa import exports, headlines, queries
+from derby_oa.ui import since_view
 from derby_oa.ui import tiles as tiles_view
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
@@ -14,21 +15,24 @@ if not present:
     left.title("Derby Opportunity Area: board overview")
     with right:
         tiles_view.presentation_toggle(present)
-    st.markdown("Each tile shows Derby's latest figure against England, the gap and how it has moved since the "
-                "delivery plan's 2015/16 baseline. Every sentence is written from the data.")
+    st.markdown("Each tile shows Derby's latest figure against England, the gap and how it has moved since "
+                "2015/16: from the plan's own figure where the plan sets a target (as on the Targets page), "
+                "otherwise from the published figure, with the other beside it where they differ. Every "
+                "sentence is written from the data.")
 DEFAULT_ONLY = ("Only the delivery plan's own 2015/16 figures are loaded (the embedded default); trends appear "
                 "once the published data is built.")
 published = queries.has_published_data(con)
 if not published and not present:
     st.warning(DEFAULT_ONLY)
 
-tiles = tiles_view.cached_tiles(con)
-tiles_view.render_grid(tiles, tiles_view.target_statuses(con), present,
+tiles = tiles_view.cached_tiles()
+tiles_view.render_grid(tiles, tiles_view.target_statuses(), present,
                        heading="Derby Opportunity Area: how Derby compares with England" if present else None)
 if present:  # below the tiles, so that they fill the shared screen
     if not published:
         st.warning(DEFAULT_ONLY)
     tiles_view.presentation_toggle(present)
+since_view.render(present)
 
 with st.expander("How the tiles are worked out"):
     st.markdown(tiles_view.RULES_MARKDOWN)

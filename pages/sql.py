@@ -1,5 +1,8 @@
 """SQL console: officers' own read-only queries, with worked examples (the query lives in the URL as `q`).
-Signed-in officers only (their connection includes draft uploads)."""
+
+A query from a link is put in the box but runs only when the reader presses Run (or chooses an example).
+Signed-in officers only (their connection includes draft uploads).
+"""
 import streamlit as st
 
 from derby_oa import exports, queries, sql_guard
@@ -22,6 +25,7 @@ default_query = sql_guard.EXAMPLES[examples[2]]
 
 def use_example() -> None:
     st.session_state["sql-q"] = sql_guard.EXAMPLES[st.session_state["sql-example"]]
+    st.session_state["sql-go"] = True
 
 
 st.selectbox("Worked examples", examples, index=None, placeholder="Choose an example to copy into the box",
@@ -31,19 +35,24 @@ if "sql-q" not in st.session_state:  # first run of the session: the link's quer
 query = st.text_area("Query", height=180, key="sql-q")
 widgets.qp_set(q=query.strip() or None)
 
-if query.strip():
+if st.button("Run", type="primary", key="sql-run") or st.session_state.pop("sql-go", False):
     try:
-        result = sql_guard.run(query, con)
+        st.session_state["sql-last"] = (query, sql_guard.run(query, con))
     except sql_guard.QueryRefused as exc:
-        st.error(f"Not run: {widgets.md_escape(exc.reason)}")
-    else:
-        st.caption(f"{len(result.frame):,} rows in {result.seconds:.2f} s.")
-        st.dataframe(result.frame, hide_index=True, width="stretch")
-        c1, c2 = st.columns(2)
-        c1.download_button("Download CSV", exports.to_csv_bytes(result.frame), "query.csv", "text/csv", key="sql-csv")
-        c2.download_button("Download XLSX", exports.to_xlsx_bytes({"Query result": result.frame}), "query.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           key="sql-xlsx")
+        st.session_state["sql-last"] = (query, exc)
+ran, result = st.session_state.get("sql-last", (None, None))
+if ran != query:
+    st.caption("Press Run to run the query.")
+elif isinstance(result, sql_guard.QueryRefused):
+    st.error(f"Not run: {widgets.md_escape(result.reason)}")
+elif result is not None:
+    st.caption(f"{len(result.frame):,} rows in {result.seconds:.2f} s.")
+    st.dataframe(result.frame, hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download CSV", exports.to_csv_bytes(result.frame), "query.csv", "text/csv", key="sql-csv")
+    c2.download_button("Download XLSX", exports.to_xlsx_bytes({"Query result": result.frame}), "query.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key="sql-xlsx")
 
 with st.expander("Tables and columns"):
     st.dataframe(queries.table_columns(con), hide_index=True, width="stretch")

@@ -3,7 +3,7 @@ worst off, and ranking."""
 import streamlit as st
 
 from derby_oa import wards
-from derby_oa.ui import wards_view, widgets
+from derby_oa.ui import school_layer, ward_fit_view, wards_view, widgets
 from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()
@@ -17,6 +17,7 @@ view = wards_view.choose(con)
 
 st.header("Map")
 map_style = wards_view.map_section(con, view)
+ward_fit_view.fit_note(con, view.indicator, view.period, view.vintage)
 
 st.header("Compare two wards")
 wards_view.ward_pickers(view)
@@ -29,6 +30,9 @@ wards_view.profile_section(con, view)
 
 st.header("Where are children worst off?")
 scatter = wards_view.need_section(view)
+
+st.header("Schools on the map")
+school_layer.school_layer_section(con, view.vintage)
 
 if view.indicator is not None:
     st.header("All wards ranked")

@@ -24,7 +24,7 @@ NEED_DATA = ("published data unavailable: set DERBY_OA_DATA_MIRROR to a folder h
 UNAVAILABLE = ("not in the mirror or cache", "could not download")
 
 DB_FIXTURES = {"full_db", "default_db", "con_full", "con_default", "raw"}
-DB_NAMES = {"build", "connect", "duckdb"}  # a test that builds or opens a database itself
+DB_NAMES = {"build", "connect", "duckdb", "main"}  # builds or opens a database itself (main: the CLI)
 APPTEST_NAMES = {"run_page", "AppTest"}
 
 
@@ -68,6 +68,14 @@ def tier(item) -> str:
 def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(getattr(pytest.mark, tier(item)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line for every test skipped for want of the published files (not one line per test)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and NEED_DATA in str(r.longrepr[2])]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests skipped: {NEED_DATA}", yellow=True)
 
 
 def skip_without_published_data() -> None:

@@ -111,3 +111,21 @@ def test_pages_hold_no_sql():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and select.search(node.value):
                 offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
+
+
+def test_nothing_outside_the_ui_imports_it():
+    graph = internal_graph()
+    assert sorted(name for name, deps in graph.items() if not name.startswith("derby_oa.ui")
+                  and any(d.startswith("derby_oa.ui") for d in deps)) == []
+
+
+QUERY_LAYER_DEPENDENCIES = {"derby_oa", "derby_oa.config", "derby_oa.errors", "derby_oa.schema", "derby_oa.store",
+                            "derby_oa.vocabulary", "derby_oa.write_lock", "derby_oa.db"}
+
+
+def test_queries_use_only_the_schema_and_storage_layer():
+    """SQL functions return frames; they never call the analysis, chart or map code above them."""
+    graph = internal_graph()
+    above = {name: sorted(d for d in deps if not d.startswith("derby_oa.queries") and d not in QUERY_LAYER_DEPENDENCIES)
+             for name, deps in graph.items() if name.startswith("derby_oa.queries")}
+    assert {k: v for k, v in above.items() if v} == {}

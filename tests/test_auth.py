@@ -100,7 +100,7 @@ def test_officer_hash_command_prints_secrets_lines_that_verify():
 
 # ---- anonymous visitors cannot write; officers can --------------------------------------------------------
 
-WRITE_BUTTONS = ("Commit", "Undo", "Publish", "Remove", "Add local target")
+WRITE_BUTTONS = ("Commit", "Undo", "Publish", "Remove", "Add local target", "Run")
 
 
 def _writes(at) -> list[str]:
@@ -148,6 +148,7 @@ def test_signed_in_officer_reaches_the_loader_and_the_console(full_db):
     assert not [t for t in load.text_input if t.key == "load-officer"]  # the name comes from the sign-in
     assert any(f"Local upload by {OFFICER}" in c.value for c in load.caption)
     sql = run_page(full_db, "pages/sql.py", {"q": "SELECT count(*) AS n FROM areas"}, officer=OFFICER)
+    sql.button(key="sql-run").click().run()
     assert not sql.exception and not sql.error
     assert sql.dataframe[0].value["n"].iloc[0] > 0
 
@@ -160,7 +161,7 @@ def test_identity_provider_users_outside_the_officer_list_are_visitors(full_db):
     assert _writes(outsider) == [] and any(SIGN_IN in i.value for i in outsider.info)
     assert any("not an officer account" in c.value for c in outsider.sidebar.caption)
     officer = run_page(full_db, "pages/sql.py", officer=OFFICER, secrets=roles)  # test.officer@derby.gov.uk
-    assert _writes(officer) == ["text_area sql-q"]
+    assert _writes(officer) == ["Run", "text_area sql-q"]
 
 
 def _sign_in_with_password(at, username: str, password: str):

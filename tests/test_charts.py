@@ -7,9 +7,14 @@ import pytest
 from derby_oa import charts, comparisons, queries
 
 
-def _layers(spec):
+def _layers(spec, inherited=None):
+    """Leaf layers; each carries the data of its nearest parent that has some (as Vega-Lite inherits it)."""
+    here = spec.get("data") or inherited
     for layer in spec.get("layer", []):
-        yield from (_layers(layer) if "layer" in layer else [layer])
+        if "layer" in layer:
+            yield from _layers(layer, here)
+        else:
+            yield {**layer, "data": layer.get("data") or here} if here else layer
 
 
 def _mark(layer):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -107,3 +109,17 @@ def test_threads_querying_while_the_file_is_swapped_see_no_errors(versions):
     gc.collect()
     assert connection.open_versions() == 1
     assert marker(connection.get_con()) == VERSIONS
+
+
+def test_links_left_by_a_dead_app_process_are_removed(versions):
+    live = versions[0]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = live.with_name(f".{live.name}.read-{int(dead.stdout)}-7")
+    os.link(live, stale)
+    mine = live.with_name(f".{live.name}.read-{os.getpid()}-999999")
+    os.link(live, mine)
+    try:
+        assert connection.remove_stale_links(live) == 1
+        assert not stale.exists() and mine.exists()  # this process's own links are left alone
+    finally:
+        mine.unlink(missing_ok=True)

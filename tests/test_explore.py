@@ -69,7 +69,7 @@ def test_tidy_table(gld):
     table = explore.tidy_table(gld)
     assert list(table.columns)[:6] == ["Indicator id", "Indicator", "Area code", "Area", "Area type", "Period"]
     row = table[(table["Area code"] == DERBY) & (table["Period"] == "2018/19")].iloc[0]
-    assert (row["Value"], row["Status"], row["Breakdown"], row["Numerator"]) == (70.7, "published", "All", 2303)
+    assert (row["Value"], row["Status"], row["Breakdown"], row["Numerator"]) == (70.7, "published", "All pupils", 2303)
 
 
 def test_pivot_is_areas_by_years_with_symbols(gld):
@@ -78,7 +78,14 @@ def test_pivot_is_areas_by_years_with_symbols(gld):
     periods = [c for c in pivot.columns if "/" in c]
     assert periods == sorted(periods) and periods[0] == "2012/13" and periods[-1] == "2024/25"
     derby = pivot.set_index("Area").loc["Derby"]
-    assert derby["2018/19"] == 70.7 and derby["2019/20"] == "x" and derby["2012/13"] == 40.9
+    # cells are text at the published precision (issue 12, item 11: never "48.0" beside "55")
+    assert derby["2018/19"] == "70.7" and derby["2019/20"] == "x" and derby["2012/13"] == "40.9"
+
+
+def test_pivot_keeps_whole_numbers_whole(con_full):
+    df = xq.observations(con_full, ["ks2_rwm_expected"], [DERBY], ["all"])
+    derby = explore.pivot(df).set_index("Area").loc["Derby"]
+    assert derby["2015/16"] == "48" and derby["2024/25"] == "57"
 
 
 def _datasets(chart) -> list[pd.DataFrame]:

@@ -115,6 +115,16 @@ def test_rebuild_with_one_changed_file_records_exactly_that_change(tmp_path, mir
         con.close()
     assert got.figure_sentences[0].endswith(f"Source: {title} ({publisher}).")
 
+    # the overview's "Since last meeting" view says the same, with the pack one click away
+    from apptest_support import run_page
+
+    at = run_page(db, "pages/overview.py", {"since": (dt.date.today() - dt.timedelta(days=7)).isoformat()})
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Revised: " in text and "Derby from 22.9% to 23.4%" in text
+    assert at.date_input(key="since-date").value == dt.date.today() - dt.timedelta(days=7)
+    assert "Download the board pack (PDF)" in [b.label for b in at.get("download_button")]
+
 
 def test_rebuild_with_nothing_changed_says_no_new_data(tmp_path, mirror):
     db = tmp_path / "oa.duckdb"
@@ -126,6 +136,12 @@ def test_rebuild_with_nothing_changed_says_no_new_data(tmp_path, mirror):
     today = dt.date.today()
     assert got.headline == f"No new data since {today.day} {today:%B %Y}: no figure, indicator or tile status " \
                            f"has changed."
+    from apptest_support import run_page
+
+    at = run_page(db, "pages/overview.py")
+    month_ago = today - dt.timedelta(days=30)
+    assert f"**No new data since {month_ago.day} {month_ago:%B %Y}: no figure, indicator or tile status has " \
+           f"changed.**" in [m.value for m in at.markdown]
     con = duckdb.connect(str(history.history_path(db)), read_only=True)
     try:
         rows = con.execute("SELECT trigger, first_record FROM changes ORDER BY change_id").fetchall()

@@ -363,7 +363,7 @@ def test_good_ees_file_loads_and_shows_in_the_explorer(db_copy, raw):
     assert not at.exception
     table = at.dataframe[0].value
     shown = table.set_index(["Area code", "Breakdown"])
-    assert shown.loc[("E06000015", "All"), "Value"] == 70.7
+    assert shown.loc[("E06000015", "All pupils"), "Value"] == 70.7
     assert shown.loc[("E92000001", "Girls"), "Value"] == 78.4
     assert set(table["Source"]) == {"eyfsp_2018_19.csv"}
     assert result.source_id == "upload:1"

@@ -131,6 +131,7 @@ def test_sql_round_trip(full_db):
     at = run_page(full_db, "pages/sql.py", {"q": query}, officer=OFFICER)
     assert not at.exception and not at.error
     assert at.text_area(key="sql-q").value == query
+    at.button(key="sql-run").click().run()  # a query from a link waits for Run (tests/test_sql_page.py)
     assert at.dataframe[0].value.to_dict("records") == [{"period": "2018/19", "value": 70.7}]
     assert _qp(at)["q"] == query
     assert "q=SELECT%20period%2C" not in link(at) and "q=SELECT%20period," in link(at)
@@ -147,6 +148,7 @@ def test_sql_example_goes_into_the_box_and_the_url(full_db):
 
 def test_sql_refused_query_in_a_link_gives_a_notice_not_an_exception(full_db):
     at = run_page(full_db, "pages/sql.py", {"q": "DROP TABLE areas"}, officer=OFFICER)
+    at.button(key="sql-run").click().run()
     assert not at.exception
     assert at.error and "Not run" in at.error[0].value and "DROP" in at.error[0].value
 

@@ -24,9 +24,14 @@ def chart_specs(at) -> list[dict]:
     return out
 
 
-def _layers(spec):
+def _layers(spec, inherited=None):
+    """Leaf layers; each carries the data of its nearest parent that has some (as Vega-Lite inherits it)."""
+    here = spec.get("data") or inherited
     for layer in spec.get("layer", []):
-        yield from (_layers(layer) if "layer" in layer else [layer])
+        if "layer" in layer:
+            yield from _layers(layer, here)
+        else:
+            yield {**layer, "data": layer.get("data") or here} if here else layer
 
 
 def point_data(spec) -> pd.DataFrame:
@@ -110,10 +115,13 @@ def test_url_state_and_neighbours_on_demand(full_db):
     pts = point_data(trend)
     assert {"Coventry", "Bolton"} <= set(pts["area"])
     assert pts[(pts["series"] == "Derby") & (pts["year"] == 2016)]["value"].tolist() == [35.0]
-    # the disadvantaged gap against all pupils, then switched to other pupils through the URL-backed radio
-    assert at.query_params["gapref"] in ("all", ["all"])
-    at.radio(key="schools-gapref-ks2_rwm_expected").set_value("non_disadvantaged").run()
+    # the DfE disadvantage gap (against other pupils) by default, then against all pupils through the URL-backed
+    # radio; each is labelled with what it compares (issue 11, item 6)
     assert at.query_params["gapref"] in ("non_disadvantaged", ["non_disadvantaged"])
+    assert any("the DfE disadvantage gap: disadvantaged against other pupils" in h.value for h in at.subheader)
+    at.radio(key="schools-gapref-ks2_rwm_expected").set_value("all").run()
+    assert at.query_params["gapref"] in ("all", ["all"])
+    assert any("disadvantaged pupils against all pupils (not the DfE gap" in h.value for h in at.subheader)
 
 
 def test_invalid_link_falls_back_with_notice(full_db):
@@ -171,9 +179,14 @@ def test_priority_page_presentation_mode(full_db):
 def test_positions_need_enough_areas():
     values = pd.DataFrame({"area_code": ["D", "X", "Y", "D", "A", "B", "C"], "year": [2013, 2013, 2013, 2016, 2016, 2016, 2016],
                            "period": ["2013"] * 3 + ["2016"] * 4, "value": [43.0, None, None, 60.0, 50.0, 70.0, 80.0]})
-    pos = comparisons.positions_from(values, "D", ["A", "B"], "lower_is_better").set_index("year")
+    # a handful of authorities is not "all local authorities": no quartile or England rank (issue 11, item 3)
+    few = comparisons.positions_from(values, "D", ["A", "B"], "lower_is_better").set_index("year")
+    assert pd.isna(few.loc[2016, "la_rank"]) and not isinstance(few.loc[2016, "quartile"], str)
+    assert few.loc[2016, "sn_rank"] == 2
+    pos = comparisons.positions_from(values, "D", ["A", "B"], "lower_is_better", min_las=4).set_index("year")
     assert pos.loc[2013, "sn_rank"] is None or pd.isna(pos.loc[2013, "sn_rank"])  # Derby alone: no rank
     assert pd.isna(pos.loc[2013, "la_rank"]) and not isinstance(pos.loc[2013, "quartile"], str)
-    # 2016, lower is better: A 50 then Derby 60 among Derby, A and B; 2nd of 4 LAs -> quartile B
+    # 2016, lower is better: A 50 then Derby 60 among Derby, A and B; 2nd of 4 LAs; cut-offs 57.5, 65, 72.5 put
+    # 60 in the second band -> quartile B
     assert (pos.loc[2016, "sn_rank"], pos.loc[2016, "sn_of"]) == (2, 3)
     assert (pos.loc[2016, "la_rank"], pos.loc[2016, "la_of"], pos.loc[2016, "quartile"]) == (2, 4, "B")

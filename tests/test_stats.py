@@ -66,7 +66,9 @@ def test_change_direction_precision_and_counts():
     # a visible change that is within chance for small counts is no clear change
     assert stats.change_direction(50.0, 55.0, "higher_is_better", 1, (10, 20, 11, 20))[0] == stats.NO_CLEAR_CHANGE
     assert stats.change_direction(None, 55.0, "higher_is_better", 1)[0] == stats.NO_CLEAR_CHANGE
-    assert stats.change_direction(50.0, 55.0, "no_judgement", 1)[0] == stats.NO_CLEAR_CHANGE
+    # no polarity: the move is said in plain words, never "no clear change" (issue 11, item 8)
+    assert stats.change_direction(16.6, 36.3, "no_judgement", 1)[0] == "rose (not judged)"
+    assert stats.change_direction(36.3, 16.6, "no_judgement", 1)[0] == "fell (not judged)"
 
 
 def test_position_hand_checked():
@@ -75,18 +77,39 @@ def test_position_hand_checked():
     # 8 areas with values; higher is better: G 71, A 70, B 68, then Derby and C tie at 66.4 -> both rank 4
     p = stats.position(values, "DERBY", "higher_is_better")
     assert (p.rank, p.of) == (4, 8)
-    assert p.quartile == "B"  # ranks 1-2 A, 3-4 B, 5-6 C, 7-8 D
-    # lower is better: H 50, F 55, D 60, then Derby and C tie -> rank 4 again, quartile B
-    assert stats.position(values, "DERBY", "lower_is_better").rank == 4
+    # type-7 quartiles of 50, 55, 60, 66.4, 66.4, 68, 70, 71: 58.75, 66.4, 68.5. 66.4 equals the median and
+    # falls in the lower band (Q1, Q2], which is C where higher is better and B where lower is better
+    assert stats.quartile_cutoffs(values) == pytest.approx((58.75, 66.4, 68.5))
+    assert p.quartile == "C"
+    assert stats.position(values, "DERBY", "lower_is_better") == stats.Position(4, 8, "B")
     assert stats.position(values, "G", "lower_is_better") == stats.Position(8, 8, "D")
     assert stats.position(values, "G", "higher_is_better") == stats.Position(1, 8, "A")
     assert stats.position(values, "E", "higher_is_better").rank is None
     assert stats.position(values, "DERBY", "no_judgement").quartile is None
 
 
-@pytest.mark.parametrize("rank, band", [(1, "A"), (38, "A"), (39, "B"), (76, "B"), (77, "C"), (112, "C"),
-                                        (114, "C"), (115, "D"), (152, "D")])
-def test_quartile_bands_among_152_las(rank, band):
-    values = pd.Series({f"LA{i:03d}": float(1000 - i) for i in range(1, 153)})
-    p = stats.position(values, f"LA{rank:03d}", "higher_is_better")
-    assert (p.rank, p.of, p.quartile) == (rank, 152, band)
+@pytest.mark.parametrize("value, low, high", [(0, "A", "D"), (10, "A", "D"), (25, "A", "D"), (30, "B", "C"),
+                                              (50, "B", "C"), (60, "C", "B"), (75, "C", "B"), (80, "D", "A"),
+                                              (100, "D", "A")])
+def test_quartile_band_as_lait(value, low, high):
+    # LAIT's own cases (tests of calculate_quartile_band, R/fn_analysis.R): cut-offs 25/50/75 of 0..100,
+    # a value on a cut-off in the lower band, letters reversed where higher is better.
+    values = pd.Series([0.0, 25.0, 50.0, 75.0, 100.0])
+    assert stats.quartile_cutoffs(values) == (25.0, 50.0, 75.0)
+    assert stats.quartile_band(value, values, "lower_is_better") == low
+    assert stats.quartile_band(value, values, "higher_is_better") == high
+
+
+def test_recent_trend_chi_square_as_prop_trend_test():
+    # R: prop.trend.test(c(83, 90, 129, 70), c(86, 93, 136, 82)) gives X-squared = 8.2249 (1 df)
+    assert stats.chi2_trend([83, 90, 129, 70], [86, 93, 136, 82]) == pytest.approx(8.2249, abs=1e-4)
+    # Derby GLD 2014/15 to 2018/19 from the published EYFSP counts: a significant rise at 99.8%
+    years = [2015, 2016, 2017, 2018, 2019]
+    label, chi2 = stats.recent_trend(years, [2042, 2228, 2383, 2348, 2303], [3383, 3355, 3504, 3376, 3259],
+                                     "higher_is_better")
+    assert label == stats.TREND_UP_BETTER and chi2 > stats.CHI2_998
+    # fewer than five consecutive years with counts: not tested
+    assert stats.recent_trend(years[:4], [1, 2, 3, 4], [10, 10, 10, 10], "higher_is_better") is None
+    assert stats.recent_trend([2015, 2016, 2017, 2019, 2020], [5] * 5, [10] * 5, "higher_is_better") is None
+    # flat proportions are no significant change
+    assert stats.recent_trend(years, [50, 51, 50, 49, 50], [100] * 5, "higher_is_better")[0] == stats.TREND_NONE

@@ -14,9 +14,10 @@ import duckdb
 import pytest
 
 from derby_oa import build as build_module
-from derby_oa import config, db, loader, store, write_lock
+from derby_oa import config, db, loader, store, targets, write_lock
 from derby_oa.__main__ import main
 from derby_oa.build import build
+from derby_oa.errors import InputError
 from derby_oa.queries import target_data
 
 ROW_A = "gld,E06000015,2018/19,all,70.7,2303,3259"
@@ -112,11 +113,13 @@ def test_a_second_writer_is_refused_after_the_wait_with_a_clear_message(fresh, m
     try:
         assert taken.wait(timeout=60)
         monkeypatch.setenv("DERBY_OA_WRITE_WAIT", "0.2")
-        with pytest.raises(write_lock.WriteBusy, match=r"being changed by a build \(process \d+, since .*\); "
-                                                       r"waited 0.2 s\. Nothing was written"):
+        with pytest.raises(loader.CommitRefused, match=r"being changed by a build \(process \d+, since .*\); "
+                                                        r"waited 0.2 s\. Nothing was written"):
             loader.commit(report, fresh)
-        with pytest.raises(write_lock.WriteBusy):
-            target_data.add_local_target(TARGET, fresh)
+        with pytest.raises(loader.CommitRefused, match="being changed by a build"):
+            loader.undo_last(fresh)
+        with pytest.raises(InputError, match="(?i)local target: .* is being changed by a build"):
+            targets.add_local_target(TARGET, fresh)
         with pytest.raises(write_lock.WriteBusy):
             build(fresh, adapters=())
         file = tmp_path / "a.csv"
@@ -179,7 +182,7 @@ def test_a_commit_while_the_build_reads_sources_is_restored_from_the_record(fres
     def collect_then_commit(*args, **kwargs):
         out = original(*args, **kwargs)
         loader.commit(report, fresh)  # lands in the old database and the record, before the build's swap
-        target_data.add_local_target(TARGET, fresh)
+        targets.add_local_target(TARGET, fresh)
         return out
 
     monkeypatch.setattr(build_module, "collect", collect_then_commit)
@@ -201,7 +204,7 @@ def corrupt(path: Path, how: str) -> None:
 
 def _with_officer_data(path: Path) -> dict:
     loader.commit(check(path, "kept.csv", upload(ROW_A)), path, officer="Kept")
-    target_data.add_local_target(TARGET, path)
+    targets.add_local_target(TARGET, path)
     return held(path)
 
 

@@ -20,6 +20,8 @@ class Bundle:
     area_groups: pd.DataFrame | None = None
     lsoa_ward: pd.DataFrame | None = None
     boundaries: pd.DataFrame | None = None  # area_code, vintage, layer, geometry_wkb (simplified)
+    ward_fit: pd.DataFrame | None = None  # per ward value: vintage, input geography, method, coverage
+    schools: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
 

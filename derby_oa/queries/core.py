@@ -5,6 +5,7 @@ import duckdb
 import pandas as pd
 
 from .. import config
+from .. import series as series_rules
 
 __all__ = [
     "indicator", "indicators", "areas", "area_name", "group_members", "comparator_codes", "series",
@@ -25,6 +26,7 @@ def indicator(con, indicator_id: str) -> dict:
     row = df.iloc[0].to_dict()
     row["series_breaks"] = [int(x) for x in str(row.get("series_breaks") or "").split(";") if x.strip()]
     row["not_collected"] = [int(x) for x in str(row.get("not_collected") or "").split(";") if x.strip()]
+    row["not_comparable"] = sorted(series_rules.not_comparable(indicator_id))  # e.g. KS4 teacher-assessed years
     return row
 
 

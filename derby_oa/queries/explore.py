@@ -32,13 +32,6 @@ def search_indicators(con, text: str = "") -> pd.DataFrame:
         ORDER BY i.indicator_id LIKE 'lait_%', i.theme, i.title""", params).df()
 
 
-def indicator_titles(con, indicator_ids: list[str]) -> dict[str, str]:
-    """Titles of the given indicators."""
-    rows = con.execute("SELECT indicator_id, title FROM indicators WHERE list_contains(?, indicator_id)",
-                       [list(indicator_ids)]).fetchall()
-    return dict(rows)
-
-
 def area_choices(con, include: list[str] | None = None) -> pd.DataFrame:
     """Areas the explorer offers: England, regions, every LA, Derby's wards (both vintages), Derby's LSOAs
     (those whose parent is a ward: only Derby's wards are held),

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import store
 from ..errors import InputError
+from ..write_lock import WriteBusy
 
 __all__ = [
     "target_rows", "target_row", "target_observations", "commitment_activity",
@@ -109,7 +110,10 @@ def delete_local_target(target_id: str, path: Path | None = None) -> None:
                              "removed or edited", field="target_id")
         con.execute("DELETE FROM targets WHERE target_id = ? AND origin = 'local'", [target_id])
 
-    store.atomic_update(change, path, what="removing a local target")
+    try:
+        store.atomic_update(change, path, what="removing a local target")
+    except WriteBusy as exc:  # another write held the lock too long: shown like any other refusal
+        raise InputError(TARGET_FILE, str(exc)) from None
 
 
 def target_sources(con) -> pd.DataFrame:

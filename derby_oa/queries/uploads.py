@@ -21,8 +21,8 @@ def known_codes(con) -> tuple[set[str], set[str]]:
 
 
 def areas_for_mapping(con) -> pd.DataFrame:
-    """Area codes with DfE LA numbers (to map EES `old_la_code`)."""
-    return con.execute("SELECT area_code, area_type, la_number FROM areas").df()
+    """Area codes with names and DfE LA numbers (to map EES `old_la_code` and name areas in the report)."""
+    return con.execute("SELECT area_code, area_name, area_type, la_number FROM areas").df()
 
 
 def indicator_rules(con, indicator_ids: list[str]) -> pd.DataFrame:

@@ -157,10 +157,10 @@ def source_labels(con, source_ids: list[str]) -> dict[str, str]:
 # Each (indicator, breakdown) with ward values on a vintage, at its latest period with a ward value.
 _LATEST = f"""
     w AS ({_WARDS}),
+    wo AS (SELECT o.* FROM observations o JOIN w USING (area_code)),
     latest AS (
         SELECT indicator_id, breakdown, period, year FROM (
-            SELECT DISTINCT o.indicator_id, o.breakdown, o.period, o.year
-            FROM observations o JOIN w USING (area_code) WHERE o.value IS NOT NULL)
+            SELECT DISTINCT indicator_id, breakdown, period, year FROM wo WHERE value IS NOT NULL)
         QUALIFY row_number() OVER (PARTITION BY indicator_id, breakdown ORDER BY year DESC, period DESC) = 1)"""
 
 
@@ -178,7 +178,7 @@ def latest_ward_values(con, vintage: str) -> pd.DataFrame:
                o.numerator, o.denominator, o.lower_ci, o.upper_ci, o.source_id, s.title AS source_title, s.publisher,
                i.title, i.short_title, i.theme, i.unit, i.decimals, i.polarity, i.definition, i.series_breaks
         FROM latest l CROSS JOIN w JOIN indicators i ON i.indicator_id = l.indicator_id
-        LEFT JOIN observations o ON o.indicator_id = l.indicator_id AND o.breakdown = l.breakdown
+        LEFT JOIN wo o ON o.indicator_id = l.indicator_id AND o.breakdown = l.breakdown
              AND o.period = l.period AND o.area_code = w.area_code
         LEFT JOIN sources s ON s.source_id = o.source_id
         ORDER BY i.theme = 'context', i.theme, i.title, l.breakdown != 'all', l.breakdown, w.area_name""",
@@ -195,9 +195,10 @@ def latest_reference_values(con, vintage: str) -> pd.DataFrame:
         WITH {_LATEST}
         SELECT o.indicator_id, o.breakdown, o.period, o.area_code, o.value, o.status, o.numerator,
                o.denominator, o.lower_ci, o.upper_ci, o.source_id
-        FROM latest l JOIN observations o USING (indicator_id, breakdown, period)
-        WHERE list_contains(?, o.area_code) ORDER BY o.indicator_id, o.area_code""",
-               [vintage, config.DERBY, [config.DERBY, config.ENGLAND]])
+        FROM latest l JOIN (SELECT * FROM observations WHERE area_code IN (?, ?)) o
+             USING (indicator_id, breakdown, period)
+        ORDER BY o.indicator_id, o.area_code""",
+               [vintage, config.DERBY, config.DERBY, config.ENGLAND])
 
 
 def ward_history(con, indicator_id: str, breakdown: str, area_codes: list[str]) -> pd.DataFrame:

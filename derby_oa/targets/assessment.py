@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import stats
+from .. import formatting, stats
 from .common import (
-    BREAKDOWN_LABELS, MEASURABLE_KINDS, MET, NOT_ASSESSABLE, NO_OUTCOME, OFF_TRACK, ON_TRACK,
+    BREAKDOWN_LABELS, MEASURABLE_KINDS, MET, NOT_ASSESSABLE, NOT_MET, NO_OUTCOME, OFF_TRACK, ON_TRACK, UNTESTED,
     PROJECTION_YEARS, RECENT_POINTS, RELATIVE_KINDS, RULES, _by_year, _int, _num, _variance, direction,
     fmt_value, period_label, published, series_index,
 )
@@ -93,6 +93,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     unit, dec = meta.get("unit", ""), meta.get("decimals", 1)
     polarity = meta.get("polarity", "no_judgement")
     breaks, not_collected = list(meta.get("series_breaks", [])), list(meta.get("not_collected", []))
+    isolated = set(int(y) for y in meta.get("not_comparable", []))
     area, comp_label = _labels(target, area_name, comparator_name if kind in RELATIVE_KINDS else None)
     a = Assessment(target, NOT_ASSESSABLE, RULES[kind], "", meta=meta, area_label=area, comparator_label=comp_label)
     d = published(derby)
@@ -117,7 +118,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     by, bv = _int(target.get("baseline_year")), _num(target.get("baseline_value"))
     a.baseline_note = "the plan's baseline" if target.get("origin") == "plan" else "the officer's baseline"
     if by is None or bv is None:
-        cand = d[(d["year"] <= ty) & (d["year"].map(sidx) == sidx(ty))]
+        cand = d[(d["year"] <= ty) & (d["year"].map(sidx) == sidx(ty)) & ~d["year"].isin(isolated)]
         cand = cand if len(cand) else d
         first = cand.iloc[0]
         by, bv = int(first["year"]), float(first["value"])
@@ -182,7 +183,7 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
     def judge(year: int) -> dict | None:
         """Whether the target is met in one year, with a sentence; None if that year cannot be judged."""
         row = drows.get(year)
-        if row is None:
+        if row is None or year in isolated:  # e.g. KS4 teacher-assessed grades: never used to judge
             return None
         value, per = float(row["value"]), row["period"]
         if kind == "exceed_comparator":
@@ -193,9 +194,14 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
             ci_text = _ci_text(ci, unit, dec)
             words = {stats.BETTER: "better than", stats.WORSE: "worse than",
                      stats.SIMILAR: "similar to"}.get(verdict, "not comparable with")
-            return {"year": year, "met": verdict == stats.BETTER,
-                    "text": f"{per}: {area} {fv(value)}{ci_text}, {words} {comp_label} {fv(crow['value'])}",
-                    "short": f"{per}: {fv(value)} vs {fv(crow['value'])} ({verdict})"}
+            untested = ci is None and verdict == stats.BETTER
+            cohort = f" (cohort {int(row['denominator']):,} from {row['cohort_from']})" \
+                if ci is not None and isinstance(row.get("cohort_from"), str) else ""
+            return {"year": year, "met": verdict == stats.BETTER, "tested": ci is not None,
+                    "text": f"{per}: {area} {fv(value)}{ci_text}{cohort}, {words} {comp_label} {fv(crow['value'])}"
+                            + (f" ({UNTESTED})" if untested else ""),
+                    "short": f"{per}: {fv(value)} vs {fv(crow['value'])} "
+                             f"({'met on the published figure, untested' if untested else verdict})"}
         if sidx(year) != sidx(by):
             return None
         if kind == "absolute":
@@ -203,7 +209,9 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
                                      reach=True)
             ci_text = _ci_text(ci, unit, dec)
             reached = "reached" if verdict == stats.BETTER else "not reached"
-            return {"year": year, "met": verdict == stats.BETTER,
+            if ci is None and verdict == stats.BETTER:
+                reached += f" ({UNTESTED})"
+            return {"year": year, "met": verdict == stats.BETTER, "tested": ci is not None,
                     "text": f"{per}: {area} {fv(value)}{ci_text} against the target {fv(a.line_value)}: {reached}",
                     "short": f"{per}: {fv(value)} vs target {fv(a.line_value)} ({reached})"}
         crow = crows.get(year)
@@ -217,20 +225,26 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
             met = gap0 - gap > need
         else:
             need = half
-            rule = f"a narrowing of at least {need:,.{max(int(dec), 1) + 1}f}, half the baseline gap, was needed"
+            g = max(int(dec), formatting.decimals_of(gap0, 3), formatting.decimals_of(gap, 3))
+            rule = f"a narrowing of at least {need:,.{g + 1}f}, half the baseline gap, was needed"
             met = gap0 - gap >= need - 1e-9
-        closed, g = gap0 - gap, max(int(dec), 1) + 1
+        # shown at the precision of the figures themselves (5.4 from the plan, 4 from LAIT), never padded
+        closed, g = gap0 - gap, max(int(dec), formatting.decimals_of(gap0, 3), formatting.decimals_of(gap, 3))
         moved = (f"narrowed by {closed:,.{g}f}" if closed > 0
                  else "unchanged" if closed == 0 else f"widened by {-closed:,.{g}f}")
-        return {"year": year, "met": met,
+        tested = rule.startswith("a narrowing of more than")
+        return {"year": year, "met": met, "tested": tested,
                 "text": f"{per}: gap {gap:,.{g}f} against {gap0:,.{g}f} at the baseline, {moved} ({rule}): "
-                        f"{'significantly closed' if met else 'not significantly closed'}",
+                        f"{'significantly closed' if met else 'not significantly closed'}"
+                        + ("" if tested or not met else " (on the published figures; significance cannot be "
+                                                         "tested without pupil counts)"),
                 "short": f"{per}: gap {gap:,.{g}f} vs {gap0:,.{g}f} at baseline ({moved.split(' by ')[0]})"}
 
     judged = {int(y): j for y in d["year"] if (j := judge(int(y))) is not None}
     before = max((y for y in judged if by < y < ty), default=None)
     after = min((y for y in judged if y > ty), default=None)
-    why = "was not collected" if ty in not_collected else "has no comparable published value"
+    why = ("was awarded by centre- or teacher-assessed grades, not exams (not comparable with exam years)"
+           if ty in isolated else "was not collected" if ty in not_collected else "has no comparable published value")
     reason = ""
     years: list[int] = []
     if ty in judged:
@@ -250,8 +264,9 @@ def assess(target: dict, meta: dict, derby: pd.DataFrame, comparator: pd.DataFra
         a.judged_years = years
         a.judgements = [judged[y] for y in years]
         ok = all(j["met"] for j in a.judgements)
-        a.status = MET if ok else OFF_TRACK
-        verdict = "Met." if ok else ("Not met by the target date." if a.latest_year >= ty else "Not met.")
+        a.status = MET if ok else NOT_MET  # judged at or after the target year: the date has passed
+        untested = ok and not all(j.get("tested") for j in a.judgements)
+        verdict = (f"Met ({UNTESTED})." if untested else "Met.") if ok else "Not met by the target date."
         a.detail = f"{verdict} {reason} " + "; ".join(j["text"] for j in a.judgements) + "."
         return a
     if a.latest_year >= ty or (kind in ("close_gap", "absolute") and sidx(a.latest_year) != sidx(by)):
@@ -279,7 +294,7 @@ def _projections(a: Assessment, d: pd.DataFrame, c: pd.DataFrame, kind: str, ty:
 
 def recent_run(d: pd.DataFrame, latest_year: int, meta: dict, sidx) -> pd.DataFrame:
     """Published years the trend is fitted to: the latest series, after the last not-collected pause."""
-    run = d[d["year"].map(sidx) == sidx(latest_year)]
+    run = d[(d["year"].map(sidx) == sidx(latest_year)) & ~d["year"].isin(meta.get("not_comparable", []))]
     pauses = [y for y in meta.get("not_collected", []) if y < latest_year and y not in set(d["year"])]
     if pauses:
         run = run[run["year"] > max(pauses)]

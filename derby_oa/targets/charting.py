@@ -89,6 +89,7 @@ def chart_events(a: Assessment, years: list[int]) -> pd.DataFrame:
     rows = [{"year": y, "label": "not collected"} for y in a.meta.get("not_collected", [])
             if lo <= y <= hi and y not in have]
     rows += [{"year": b - 0.5, "label": "series break"} for b in a.meta.get("series_breaks", []) if lo < b <= hi]
+    rows += [{"year": y, "label": "teacher-assessed"} for y in a.meta.get("not_comparable", []) if lo <= y <= hi]
     return pd.DataFrame(rows, columns=["year", "label"])
 
 def chart_table(frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -108,7 +109,8 @@ def chart_table(frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     notes = {}
     for r in events.itertuples():
         notes.setdefault(int(r.year + 0.5) if r.label == "series break" else int(r.year), []).append(
-            "new series begins" if r.label == "series break" else "not collected")
+            "new series begins" if r.label == "series break" else
+            "teacher-assessed grades: not comparable" if r.label == "teacher-assessed" else "not collected")
     wide.insert(1, "Period", wide["year"].map(period_label))
     wide["Note"] = wide["year"].map(lambda y: "; ".join(notes.get(int(y), [])))
     return wide.rename(columns={"year": "Year"}).reset_index(drop=True).rename_axis(None, axis=1)

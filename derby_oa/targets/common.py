@@ -6,12 +6,22 @@ import re
 import numpy as np
 import pandas as pd
 
+from .. import formatting, vocabulary
 
-MET, ON_TRACK, OFF_TRACK, NOT_ASSESSABLE = "met", "on track", "off track", "not assessable"
 
-STATUSES = (MET, ON_TRACK, OFF_TRACK, NOT_ASSESSABLE)
 
-STATUS_SYMBOLS = {MET: "\u2714", ON_TRACK: "\u2197", OFF_TRACK: "\u2718", NOT_ASSESSABLE: "\u2013"}
+MET, NOT_MET, ON_TRACK, OFF_TRACK, NOT_ASSESSABLE = "met", "not met", "on track", "off track", "not assessable"
+
+STATUSES = (MET, NOT_MET, ON_TRACK, OFF_TRACK, NOT_ASSESSABLE)  # met / not met once the date has passed
+
+STATUS_SYMBOLS = {MET: "\u2714", NOT_MET: "\u2718", ON_TRACK: "\u2197", OFF_TRACK: "\u2718", NOT_ASSESSABLE: "\u2013"}
+
+# Where a group's pupil count is not published with its percentage, the cohort (pupils assessed in that group,
+# area and year) may be published in the same collection for another measure: EYFSP assesses every child on
+# every early learning goal, so the FSM cohort of the communication and language table is the GLD FSM cohort.
+COHORT_FROM = {"gld": "eyfsp_comm_lang_expected"}
+
+UNTESTED = "met on the published figure; significance cannot be tested (no pupil counts or cohort size published)"
 
 MEASURABLE_KINDS = ("exceed_comparator", "close_gap", "absolute")
 
@@ -21,9 +31,7 @@ LOCAL_KINDS = MEASURABLE_KINDS
 
 BREAKDOWNS = ("all", "fsm", "non_fsm", "disadvantaged", "non_disadvantaged", "boys", "girls")
 
-BREAKDOWN_LABELS = {"all": "all pupils", "fsm": "FSM pupils", "non_fsm": "non-FSM pupils",
-                    "disadvantaged": "disadvantaged pupils", "non_disadvantaged": "other pupils",
-                    "boys": "boys", "girls": "girls"}
+BREAKDOWN_LABELS = vocabulary.PUPIL_GROUPS_IN_SENTENCE
 
 UNIT_RANGES = {"%": (0.0, 100.0), "rank": (1.0, None), "count": (0.0, None), "per 100,000": (0.0, None),
                "score": (None, None)}
@@ -40,7 +48,11 @@ GENERAL_RULE = (
     "A target is judged at its target year. If that year was not collected (the EYFSP and key stage 2 "
     "assessments were not held in 2019/20 and 2020/21) or has no published value, it is judged at the last "
     "year before and the first year after that have comparable data, and it is met only if it is met in both; "
-    "the page says which years were used. A target whose date has passed and was not met is off track. Before "
+    "the page says which years were used. A target whose date has passed is met or not met; on track and off "
+    "track are only for targets still ahead. One rule decides \"met\" for every target: where pupil counts or "
+    "the cohort size are published, Derby's 95% Wilson interval must clear the line (an interval that includes it "
+    "is similar, not met); where they are not, the target is met on the published figure and the page says that "
+    "significance cannot be tested. Before "
     "the target year the status comes from the recent trend (a straight line through at most the last five "
     "published years of the latest series, not reaching back across a pause in collection): on track if the "
     "projection reaches the target line by the target "
@@ -51,9 +63,10 @@ GENERAL_RULE = (
 RULES = {
     "exceed_comparator": (
         "Met if Derby is better than the comparator (England's own figure for the same year and pupil group) "
-        "in the judgement year(s). Where pupil counts are published the 95% Wilson interval decides: better "
-        "only if the whole interval clears England's value, worse if it falls wholly short, otherwise similar "
-        "(which does not count as exceeding). Derby and England are always compared within the same year, so "
+        "in the judgement year(s). Where pupil counts, or the cohort size, are published the 95% Wilson interval "
+        "decides: better only if the whole interval clears England's value, worse if it falls wholly short, "
+        "otherwise similar (which does not count as exceeding). Without them the target is met on the published "
+        "figure only, and the page says significance cannot be tested. Derby and England are always compared within the same year, so "
         "a comparison after a series break is still valid within the new series."),
     "close_gap": (
         "The gap is how far Derby is behind the comparator (in the direction of better). 'Significantly "
@@ -119,18 +132,17 @@ def series_index(year: int, breaks: list[int]) -> int:
     return sum(1 for b in breaks if b <= year)
 
 def fmt_value(value, unit: str, decimals: int = 1, adapt: bool = True) -> str:
-    """A value with its unit for sentences: 66.4%, -0.17, 89,000.
+    """A value with its unit for sentences: 66.4%, −0.17, 89,000 (the app's one formatter).
 
-    With `adapt`, one more decimal is shown when the value has it (a plan figure such as 48.4 for a
-    measure published to whole numbers).
+    With `adapt`, a value is shown with the decimals it carries, up to one more than the indicator's
+    (a plan figure such as 48.4 for a measure published to whole numbers), and never padded beyond them.
     """
     if value is None or pd.isna(value):
         return "no data"
     d = int(decimals) if decimals is not None and not pd.isna(decimals) else 1
-    if adapt and abs(round(value, d) - value) > 1e-9:
-        d += 1
-    text = f"{value:,.{d}f}"
-    return text + "%" if unit == "%" else (text + " per 100,000" if unit == "per 100,000" else text)
+    if adapt:
+        d = formatting.decimals_of(value, d + 1)
+    return formatting.value(value, unit, d)
 
 def fmt_change(value, unit: str, decimals: int = 1) -> str:
     """A signed change a year: '+0.58 percentage points a year'."""
@@ -155,8 +167,32 @@ def published(df: pd.DataFrame | None) -> pd.DataFrame:
     for col in ("numerator", "denominator"):
         if col not in out:
             out[col] = np.nan
+    if "cohort_from" in out:
+        cols = cols + ["cohort_from"]
     out["year"] = out["year"].astype(int)
     return out.sort_values(["year", "period"]).drop_duplicates("year")[cols].reset_index(drop=True)
+
+def with_cohorts(obs: pd.DataFrame, cohort_obs: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Give rows without pupil counts the cohort published for the same group in the same collection.
+
+    For each indicator in COHORT_FROM, a row with a percentage but no denominator takes the denominator of the
+    cohort indicator (same area, pupil group and year) and a numerator of value x cohort / 100, so a Wilson
+    interval can be drawn; `cohort_from` names where the cohort came from. Other rows are unchanged.
+    """
+    out = obs.copy()
+    out["cohort_from"] = None
+    if cohort_obs is None or cohort_obs.empty:
+        return out
+    for ind, src in COHORT_FROM.items():
+        c = cohort_obs[(cohort_obs["indicator_id"] == src) & cohort_obs["denominator"].notna()]
+        look = {(r.area_code, r.breakdown, int(r.year)): float(r.denominator) for r in c.itertuples()}
+        for i in out.index[(out["indicator_id"] == ind) & out["denominator"].isna() & out["value"].notna()]:
+            n = look.get((out.at[i, "area_code"], out.at[i, "breakdown"], int(out.at[i, "year"])))
+            if n:
+                out.at[i, "denominator"] = n
+                out.at[i, "numerator"] = float(out.at[i, "value"]) * n / 100
+                out.at[i, "cohort_from"] = (labels or {}).get(src, src)
+    return out
 
 def _by_year(df: pd.DataFrame | None) -> dict[int, dict]:
     """Rows of a one-row-per-year frame keyed by year."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import config, store
 from ..errors import InputError
+from ..write_lock import WriteBusy
 from ..queries import target_data as target_queries
 from .common import BREAKDOWNS, LOCAL_FILE, LOCAL_KINDS, RELATIVE_KINDS, UNIT_RANGES, parse_year, period_label
 
@@ -126,4 +127,7 @@ def add_local_target(fields: dict, path: Path | None = None) -> dict:
         target_queries.insert_target(con, row)
         return row
 
-    return store.atomic_update(change, path, what="adding a local target")
+    try:
+        return store.atomic_update(change, path, what="adding a local target")
+    except WriteBusy as exc:  # another write held the lock too long: shown like any other refusal
+        raise InputError(LOCAL_FILE, str(exc)) from None

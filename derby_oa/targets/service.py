@@ -5,7 +5,8 @@ import pandas as pd
 
 from .. import config, queries
 from .common import (
-    BREAKDOWN_LABELS, MEASURABLE_KINDS, NOT_ASSESSABLE, RELATIVE_KINDS, RULES, fmt_value, period_label,
+    BREAKDOWN_LABELS, COHORT_FROM, MEASURABLE_KINDS, NOT_ASSESSABLE, RELATIVE_KINDS, RULES, fmt_value,
+    period_label, with_cohorts,
 )
 from .assessment import Assessment, _unmeasured, assess, commitment_phrase
 
@@ -24,6 +25,12 @@ def assess_many(con, rows: list[dict] | None = None) -> list[Assessment]:
     codes = sorted({c for r in rows for c in (r.get("area_code") or config.DERBY,
                                               r.get("comparator_area_code") or config.ENGLAND)})
     obs = target_queries.observations_for(con, list(metas), codes)
+    cohort_ids = sorted({COHORT_FROM[i] for i in metas if i in COHORT_FROM})
+    if cohort_ids:  # pupil cohorts published with another measure of the same collection (see COHORT_FROM)
+        labels = {i: queries.indicator(con, i)["short_title"] or i for i in cohort_ids
+                  if i in set(queries.indicators(con)["indicator_id"])}
+        obs = with_cohorts(obs, target_queries.observations_for(con, cohort_ids, codes),
+                           {k: f"the EYFSP {v} table" for k, v in labels.items()})
     groups = {key: grp for key, grp in obs.groupby(["indicator_id", "area_code", "breakdown"], sort=False)}
     plan = target_queries.plan_values(con, list(metas))
     plan_lookup = {(r.indicator_id, r.area_code, r.breakdown, int(r.year)): float(r.value) for r in plan.itertuples()}
@@ -73,7 +80,7 @@ def assess_target(con, target: dict | str) -> Assessment:
 def assess_all(con) -> pd.DataFrame:
     """Every target's status: target_id, indicator_id, breakdown, kind, status, rule, detail and more.
 
-    `status` is exactly one of "met", "on track", "off track", "not assessable".
+    `status` is exactly one of "met", "not met", "on track", "off track", "not assessable".
     """
     rows = [a.summary() for a in assess_many(con)]
     cols = list(Assessment({"target_id": "", "kind": ""}, "", "", "").summary())

@@ -46,6 +46,7 @@ class _Version:
 
 _current: dict[str, _Version] = {}  # database path -> its newest open version
 _versions: list[_Version] = []  # every version not yet closed (for `open_versions`)
+_cleaned: set[str] = set()  # database paths whose stale links this process has removed
 
 
 def _key(path: Path) -> tuple:
@@ -53,8 +54,35 @@ def _key(path: Path) -> tuple:
     return st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_links(path: Path) -> int:
+    """Remove links left by app processes that died between linking and opening; how many were removed."""
+    removed = 0
+    for link in path.parent.glob(f".{path.name}.read-*"):
+        try:
+            pid = int(link.name.rsplit("-", 2)[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            link.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _open(path: Path) -> _Version:
     """Open the file now at `path` under a name of its own (a hard link), else by its name."""
+    if str(path) not in _cleaned:
+        _cleaned.add(str(path))
+        remove_stale_links(path)
     link = path.with_name(f".{path.name}.read-{os.getpid()}-{next(_serial)}")
     try:
         os.link(path, link)

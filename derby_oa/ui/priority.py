@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import charts, comparisons, config, exports, headlines, narrative, queries
+from .. import charts, comparisons, config, exports, formatting, headlines, narrative, queries
 from ..headlines import BREAKDOWN_LABELS
 from ..queries import overview as overview_queries
 from . import tiles as tiles_view
@@ -23,8 +23,19 @@ GROUP_LABELS = {config.SN_GROUP_CURRENT: "May 2025 group (current)", config.SN_G
 ORDINAL_QUARTILES = {"A": "A (best quarter)", "B": "B", "C": "C", "D": "D (worst quarter)"}
 
 
-def _fmt(value, decimals: int) -> float:
-    return float("nan") if value is None or pd.isna(value) else round(float(value), int(decimals))
+def _fmt(value, decimals: int, status: str | None = None) -> str:
+    """A table cell through the app's one formatter: the published precision, DfE symbols when missing."""
+    return formatting.number(value, decimals, status)
+
+
+def _year_decimals(frame: pd.DataFrame, meta: dict) -> dict[int, int]:
+    """Per year, the decimals its values were published to (never padded beyond the source's own)."""
+    d = int(meta.get("decimals", 1))
+    out = {}
+    for year, grp in frame.groupby("year"):
+        src = grp["source_id"].dropna().mode() if "source_id" in grp else pd.Series(dtype=str)
+        out[int(year)] = formatting.shown_decimals(grp["value"], d, src.iat[0] if len(src) else None)
+    return out
 
 
 def group_words(breakdown: str) -> str:
@@ -52,15 +63,25 @@ def trend_table(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     wide = frame.pivot_table(index="year", columns="series", values="value", aggfunc="first", dropna=False)
     order = [s for s in charts.PREFERRED_ORDER if s in wide.columns] + \
             [s for s in wide.columns if s not in charts.PREFERRED_ORDER]
-    wide = wide[order].round(d + 1)
+    wide = wide[order]
     if {"lower", "upper"} <= set(frame.columns):
         sn = frame[frame["series"] == comparisons.SN_AVERAGE].set_index("year")
         if len(sn):
             wide[f"{comparisons.SN_AVERAGE.split(' (')[0]}: lowest"] = sn["lower"]
             wide[f"{comparisons.SN_AVERAGE.split(' (')[0]}: highest"] = sn["upper"]
+            if "n" in sn:
+                wide["Neighbours with a value"] = sn["n"].map(
+                    lambda n: "x" if pd.isna(n) else f"{int(n)} of {int(sn['of'].max())}")
+    dec = _year_decimals(frame[frame["series"] != comparisons.SN_AVERAGE], meta)
+    numeric = [c for c in wide.columns if c != "Neighbours with a value"]
+    for c in numeric:  # the average of published values is shown to one more decimal than they have
+        extra = 1 if c == comparisons.SN_AVERAGE else 0
+        wide[c] = [_fmt(v, dec.get(int(y), d) + extra) for y, v in zip(wide.index, wide[c])]
     notes = {y: "not collected" for y in meta.get("not_collected", [])}
     for b in meta.get("series_breaks", []):
         notes[b] = (notes[b] + "; " if b in notes else "") + "new series starts (not comparable with earlier years)"
+    for y in meta.get("not_comparable", []):
+        notes[y] = (notes[y] + "; " if y in notes else "") + "teacher-assessed grades: not comparable with exam years"
     wide = wide.reset_index()
     wide.insert(0, "Period", wide["year"].map(lambda y: labels.get(int(y), str(y))))
     wide["Note"] = wide["year"].map(lambda y: notes.get(int(y), ""))
@@ -77,28 +98,40 @@ def year_table(frame: pd.DataFrame, positions: pd.DataFrame, meta: dict) -> pd.D
         if len(positions) else sig.assign(sn_rank=None, sn_of=None, la_rank=None, la_of=None, quartile=None)
     ranked = meta["polarity"] != "no_judgement"
 
-    def rank_text(r, of):
+    def partial(of) -> str | None:
+        if of is not None and not pd.isna(of) and 0 < int(of) < comparisons.ALL_LA_MIN:
+            return f"not given: only {int(of)} local authorities in this source"
+        return None
+
+    def rank_text(r, of, la: bool = False):
         if not ranked:
             return "not ranked (no polarity)"
-        return "no data" if r is None or pd.isna(r) else f"{int(r)} of {int(of)}"
+        if la and partial(of):
+            return partial(of)
+        return "x" if r is None or pd.isna(r) else f"{int(r)} of {int(of)}"
 
-    def quartile_text(q):
+    def quartile_text(q, of):
         if not ranked:
             return "not ranked (no polarity)"
-        return ORDINAL_QUARTILES[q] if isinstance(q, str) else "no data"
+        return partial(of) or (ORDINAL_QUARTILES[q] if isinstance(q, str) else "x")
 
+    dec = _year_decimals(frame[frame["area_code"].isin([config.DERBY, config.ENGLAND])], meta) \
+        if "area_code" in frame else {}
+    status = frame[frame["area_code"] == config.DERBY].set_index("year")["status"].to_dict() \
+        if "status" in frame else {}
     rows = []
     for r in out.itertuples():
+        yd = dec.get(int(r.year), d)
         rows.append({
-            "Period": r.period, "Derby": _fmt(r.value, d), "England": _fmt(r.benchmark, d),
-            "Gap (Derby - England)": float("nan") if pd.isna(r.value) or r.benchmark is None or pd.isna(r.benchmark)
-            else round(round(r.value, d) - round(r.benchmark, d), d),
+            "Period": r.period, "Derby": _fmt(r.value, yd, status.get(r.year)), "England": _fmt(r.benchmark, yd),
+            "Gap (Derby - England)": "x" if pd.isna(r.value) or r.benchmark is None or pd.isna(r.benchmark)
+            else formatting.signed(round(r.value, yd) - round(r.benchmark, yd), None, yd),
             "Derby 95% interval": "" if r.lower is None or pd.isna(r.lower)
-            else f"{r.lower:.{d + 1}f} to {r.upper:.{d + 1}f}",
+            else f"{_fmt(r.lower, yd + 1)} to {_fmt(r.upper, yd + 1)}",
             "Compared with England": r.result, "How judged": r.basis,
             "Rank among statistical neighbours (1 = best)": rank_text(r.sn_rank, r.sn_of),
-            "Quartile among local authorities (A = best)": quartile_text(r.quartile),
-            "Rank among local authorities": rank_text(r.la_rank, r.la_of),
+            "Quartile among local authorities (A = best)": quartile_text(r.quartile, r.la_of),
+            "Rank among local authorities": rank_text(r.la_rank, r.la_of, la=True),
         })
     return pd.DataFrame(rows)
 
@@ -107,10 +140,13 @@ def glance_table(con, ids: list[str], group_id: str) -> pd.DataFrame:
     """Every indicator of the page (all pupils): latest, England, gap, change, direction, rank and quartile."""
     metas = {i: queries.indicator(con, i) for i in ids}
     obs = overview_queries.observations_for(con, [(i, "all") for i in ids], [config.DERBY, config.ENGLAND])
+    obs = headlines.with_plan_figures(obs, queries.plan_figures(con))
+    planned = tiles_view.plan_target_pairs(con)
     rows = []
     for i in ids:
         meta = metas[i]
-        tile = headlines.compute_tile(meta, obs[obs["indicator_id"] == i], headlines.Headline(i, "all", meta["theme"]))
+        tile = headlines.compute_tile(meta, obs[obs["indicator_id"] == i], headlines.Headline(i, "all", meta["theme"]),
+                                      plan_baseline=(i, "all") in planned)
         if not tile.has_data:
             continue
         pos = comparisons.positions_frame(con, i, "all", group_id)
@@ -119,13 +155,16 @@ def glance_table(con, ids: list[str], group_id: str) -> pd.DataFrame:
         ranked = meta["polarity"] != "no_judgement"
         rec = tile.record()
         rows.append({
-            "Indicator": meta["title"], "Latest": tile.period, "Derby": rec["Derby"], "England": rec["England"],
-            "Unit": meta["unit"], "Gap": rec["Gap (Derby - England)"],
-            "Since": rec["Baseline period"], "Change": rec["Change since baseline"],
+            "Indicator": meta["title"], "Latest": tile.period, "Derby": _fmt(tile.derby, tile.decimals),
+            "England": _fmt(tile.england, tile.decimals), "Unit": meta["unit"],
+            "Gap": formatting.signed(tile.gap, None, tile.decimals) if tile.gap is not None else "x",
+            "Since": rec["Baseline period"] or "z",
+            "Change": formatting.signed(tile.since.change, None, tile.since.decimals) if tile.since else "z",
             "Direction of travel": rec["Direction of travel"], "Compared with England": tile.vs_england,
             "Rank among neighbours": (f"{int(p.sn_rank)} of {int(p.sn_of)}" if p is not None and pd.notna(p.sn_rank)
                                       else "no data") if ranked else "not ranked",
-            "Quartile (A best)": (p.quartile if p is not None and isinstance(p.quartile, str) else "no data")
+            "Quartile (A best)": ("not given: partial source" if p is not None and 0 < p.la_of < comparisons.ALL_LA_MIN
+                                  else p.quartile if p is not None and isinstance(p.quartile, str) else "x")
             if ranked else "not ranked",
         })
     return pd.DataFrame(rows)
@@ -188,7 +227,8 @@ def _trend_parts(key: tuple[str, float, str], meta_items: tuple, breakdown: str,
     if shown.empty:
         return frame, None, None, None
     members = queries.group_members(con, group_id)
-    context = members["area_name"].tolist() if neighbours == "each" else None
+    named = set(frame["series"]) & set(members["area_name"])  # neighbours drawn by name (too few to average)
+    context = members["area_name"].tolist() if neighbours == "each" or named else None
     chart = charts.trend_chart(frame, meta, context=context)
     labels = charts.period_labels(frame)
     years = sorted(int(y) for y in frame["year"].unique())
@@ -197,12 +237,21 @@ def _trend_parts(key: tuple[str, float, str], meta_items: tuple, breakdown: str,
     drawn = set(shown["series"])
     n = len(members) if neighbours != "none" and (comparisons.SN_AVERAGE in drawn or
                                                   drawn & set(members["area_name"])) else 0
+    coverage = comparisons.sn_coverage(frame) if neighbours == "average" else None
     group_name = GROUP_LABELS.get(group_id, group_id)
     caption = narrative.trend_caption(meta["title"], group_words(breakdown) if grouped else None,
                                       labels[int(shown["year"].min())], labels[int(shown["year"].max())],
                                       [c for c in comparators if c != comparisons.SN_AVERAGE] +
                                       (["Derby's statistical neighbours"] if n else []),
                                       neighbours, n, group_name, gaps)
+    if neighbours == "average" and n:
+        if coverage:
+            lo, hi = coverage
+            caption += (f" The average is of the neighbours with a value: {lo if lo == hi else f'{lo} to {hi}'} "
+                        f"of {n}, and is shown only where at least {comparisons.SN_MIN} have one.")
+        else:
+            caption += (f" Fewer than {comparisons.SN_MIN} of the {n} neighbours have a value, so no average is "
+                        "drawn: those that have one are shown by name.")
     return frame, chart, trend_table(frame, meta), caption
 
 
@@ -210,7 +259,7 @@ def _hashable(meta: dict) -> tuple:
     return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(meta.items()))
 
 
-def trend_section(con, meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
+def trend_section(meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
                   grouped: bool = True) -> pd.DataFrame:
     """The trend chart with its caption, table and downloads; returns the frame it drew."""
     frame, chart, table, caption = _trend_parts(tiles_view.db_key(), _hashable(meta), breakdown, neighbours,
@@ -242,13 +291,15 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
     refs = [r for r in comparisons.GAP_REFERENCES.get(group, [reference]) if r in available]
     if group not in available or not refs:
         return
-    st.subheader(f"Gap: {group_words(group)} against other pupils")
     if len(refs) > 1:
-        labels = {r: f"against {group_words(r)}" for r in refs}
+        labels = {r: ("against other pupils (DfE disadvantage gap)" if r == "non_disadvantaged"
+                      else f"against {group_words(r)}") for r in refs}
         reference = _choice("gapref", refs, reference if reference in refs else refs[0], labels, st.radio,
                             "Measure the gap", f"{page}-gapref-{ind}", horizontal=True)
     else:
         reference = refs[0]
+    st.subheader("Gap: " + comparisons.GAP_LABELS.get((group, reference),
+                                                      f"{group_words(group)} against {group_words(reference)}"))
     gaps, chart = _gap_parts(tiles_view.db_key(), _hashable(meta), group, reference)
     if chart is None:
         st.info("No year has both groups published, so the gap cannot be shown.")
@@ -264,14 +315,25 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
                f"England's ({'percentage points' if meta['unit'] == '%' else meta['unit']}; below zero means "
                f"{g_lab} are behind). {sentence} "
                f"{narrative.gaps_note(meta, labels, sorted(int(y) for y in gaps['year'].unique()))}").strip()
+    mixed = gaps[gaps["mixed"].fillna(False).astype(bool)]
+    if len(mixed):
+        caption += (" In " + ", ".join(sorted(set(mixed["period"].astype(str)))) + " the two groups' figures come "
+                    "from different publications or are rounded differently (e.g. whole numbers against one "
+                    "decimal), so the gap carries both roundings.")
     g_col, r_col = BREAKDOWN_LABELS[group], BREAKDOWN_LABELS[reference]
-    table = gaps.assign(value=gaps["value"].round(d + 1)).rename(columns={
+    gd = max(d, 1) if meta["unit"] == "%" else d
+    table = gaps.assign(value=[_fmt(v, max(formatting.decimals_of(a, gd), formatting.decimals_of(b, gd)))
+                               for v, a, b in zip(gaps["value"], gaps["group_value"], gaps["reference_value"])],
+                        group_value=[_fmt(v, formatting.decimals_of(v, gd)) for v in gaps["group_value"]],
+                        reference_value=[_fmt(v, formatting.decimals_of(v, gd)) for v in gaps["reference_value"]],
+                        mixed=gaps["mixed"].map(lambda m: "different sources or rounding" if m else "")).rename(columns={
         "series": "Series", "period": "Period", "value": "Gap", "group_value": g_col, "reference_value": r_col})
-    widgets.chart_block(chart, table[["Series", "Period", g_col, r_col, "Gap"]], f"{ind}-{group}-{reference}-gap",
+    table = table.rename(columns={"mixed": "Note"})
+    widgets.chart_block(chart, table[["Series", "Period", g_col, r_col, "Gap", "Note"]], f"{ind}-{group}-{reference}-gap",
                         caption, key=f"gap-{key}")
 
 
-def year_section(con, meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
+def year_section(meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
     """Rank among neighbours, quartile among LAs and significance against England, for every year."""
     st.subheader("Year by year: rank, quartile and significance")
     positions = _positions_cached(tiles_view.db_key(), meta["indicator_id"], breakdown, group_id)
@@ -315,14 +377,15 @@ def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
                               else "Derby Opportunity Area delivery plan."))
 
 
-def glance_section(con, ids: list[str], group_id: str, page: str) -> None:
+def glance_section(ids: list[str], group_id: str, page: str) -> None:
     table = _glance_cached(tiles_view.db_key(), tuple(ids), group_id)
     if table.empty:
         return
     st.subheader("Every indicator at a glance (all pupils)")
-    st.caption("Latest year for Derby against England; change since the plan's 2015/16 baseline (or the first "
-               "comparable year); rank among statistical neighbours and quartile among all local authorities in "
-               "that year, 1 and A = best.")
+    st.caption("Latest year for Derby against England, at the published precision; change since 2015/16 (the "
+               "plan's own figure where it sets a target, else the published figure; or the first comparable "
+               "year); rank among statistical neighbours and LAIT quartile band among all local authorities in "
+               "that year, 1 and A = best. x: not available; z: not applicable.")
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Download CSV", exports.to_csv_bytes(table), f"{page}-at-a-glance.csv", "text/csv",
                        key=f"csv-glance-{page}")
@@ -342,7 +405,7 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
 
     mine = [h for h in headlines.HEADLINES if h.priority == page]
     if mine:
-        tiles_view.render_grid(tiles_view.cached_tiles(con, tuple(mine)), tiles_view.target_statuses(con), present)
+        tiles_view.render_grid(tiles_view.cached_tiles(tuple(mine)), tiles_view.target_statuses(), present)
 
     ids = indicators_with_data(con, indicator_ids)
     groups = [g for g in GROUP_LABELS if len(queries.group_members(con, g))]
@@ -351,7 +414,7 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
         st.info("No data has been published or loaded for this priority's indicators yet.")
     else:
         if not present:
-            glance_section(con, ids, group_id, page)
+            glance_section(ids, group_id, page)
         st.header("One indicator in depth")
         titles = {i: queries.indicator(con, i)["title"] for i in ids}
         linked = st.query_params.get("ind")
@@ -381,16 +444,18 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
         grouped = len(options) > 1 or meta.get("theme") in ("early_years", "schools")  # pupils, not people
         st.subheader(f"{meta['title']}: {group_words(breakdown)}" if grouped else meta["title"])
         frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours="none")
-        tile = headlines.compute_tile(meta, frame.assign(breakdown=breakdown),
-                                      headlines.Headline(ind, breakdown, page))
+        tile = headlines.compute_tile(
+            meta, headlines.with_plan_figures(frame.assign(breakdown=breakdown, indicator_id=ind),
+                                              queries.plan_figures(con, ind)),
+            headlines.Headline(ind, breakdown, page), plan_baseline=(ind, breakdown) in tiles_view.plan_target_pairs(con))
         if tile.has_data:
-            st.markdown(f"**{widgets.md_escape(tile.sentence)}** Direction of travel: **{tile.direction}**"
+            st.markdown(f"**{widgets.md_escape(tile.sentence)}** Direction of travel: **{widgets.md_escape(tile.direction_text)}**"
                         f"{f' ({tile.since.basis})' if tile.since else ''}; compared with England: "
                         f"**{tile.vs_england}** ({tile.vs_basis}).")
-        trend_section(con, meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
+        trend_section(meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
         st.caption(f"Definition: {meta['definition']} {meta.get('series_notes') or ''}".strip())
         gap_section(con, meta, key=f"{page}-{ind}", page=page)
-        year_section(con, meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
+        year_section(meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
         if not present:
             widgets.copy_link()
     baseline_cards(con, baseline_ids + [i for i in indicator_ids if i not in baseline_ids])

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from .. import config, queries, target_charts, targets, theme
+from .. import config, formatting, queries, target_charts, targets, theme
 from ..errors import InputError
 from ..queries import target_data as target_queries
 from ..text import md_escape
@@ -128,7 +128,8 @@ def target_detail(a: targets.Assessment, key: str) -> None:
                   if frame["lower"].notna().any() and (frame["role"] == "actual").any() else "")
                + "Lines break at years not collected and at series breaks. "
                + (a.meta.get("series_notes") or ""))
-    widgets.chart_block(chart, targets.chart_table(frame, events), f"target-{t['target_id']}", caption, key=key)
+    table = formatting.display_table(targets.chart_table(frame, events), int(a.meta.get("decimals", 1) or 1) + 1)
+    widgets.chart_block(chart, table, f"target-{t['target_id']}", caption, key=key)
 
 
 def improvement_default(a: targets.Assessment, step: float) -> float:

@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from .. import config, headlines, narrative, queries, sparklines, stats, theme
+from .. import config, headlines, narrative, queries, sparklines, stats, targets, theme
 from ..queries import overview as overview_queries
 from . import widgets
 
@@ -19,7 +19,7 @@ VERDICT_WORDS = {stats.BETTER: "better than England", stats.SIMILAR: "similar to
                  stats.WORSE: "worse than England", stats.NOT_JUDGED: "vs England: cannot be judged"}
 TARGET_WORDS = {"exceed_comparator": "exceed England", "close_gap": "close the gap", "absolute": "reach a value",
                 "commitment": "commitment", "qualitative": "qualitative"}
-TARGET_SYMBOLS = {"met": "\u2714", "on track": "\u2197", "off track": "\u2718", "not assessable": "\u2013"}
+TARGET_SYMBOLS = targets.STATUS_SYMBOLS
 
 GRID_CSS = """
 <style>
@@ -72,7 +72,15 @@ def compute(con, items: tuple[headlines.Headline, ...] | list[headlines.Headline
     items = [h for h in items if h.indicator_id in known]
     metas = {h.indicator_id: queries.indicator(con, h.indicator_id) for h in items}
     obs = overview_queries.observations_for(con, headlines.headline_pairs(items), [config.DERBY, config.ENGLAND])
-    return headlines.compute_tiles(metas, obs, items)
+    obs = headlines.with_plan_figures(obs, queries.plan_figures(con))
+    return headlines.compute_tiles(metas, obs, items, plan_target_pairs(con))
+
+
+def plan_target_pairs(con) -> set[tuple[str, str]]:
+    """(indicator_id, breakdown) of the plan's measurable targets: their tiles use the plan's own baseline."""
+    t = queries.targets(con)
+    t = t[(t["origin"] == "plan") & t["indicator_id"].notna() & t["baseline_value"].notna()]
+    return {(r.indicator_id, r.breakdown or "all") for r in t.itertuples()}
 
 
 def db_key() -> tuple[str, float, str]:
@@ -90,7 +98,7 @@ def _tiles_cached(key: tuple[str, float, str], items: tuple[headlines.Headline, 
     return compute(get_con(), items)
 
 
-def cached_tiles(con, items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
+def cached_tiles(items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
     """`compute`, cached per database file (path and modification time)."""
     return _tiles_cached(db_key(), tuple(items))
 
@@ -144,25 +152,18 @@ def _statuses_cached(key: tuple[str, float, str]) -> pd.DataFrame | None:
     return _target_statuses(get_con())
 
 
-def target_statuses(con) -> pd.DataFrame | None:
+def target_statuses() -> pd.DataFrame | None:
     """Plan target statuses (cached per database file), or None when they are not available."""
     return _statuses_cached(db_key())
 
 
 def _target_statuses(con) -> pd.DataFrame | None:
-    """Plan target statuses from `derby_oa.targets.assess_all`, or None when that is not available."""
+    """Plan target statuses from `derby_oa.targets.assess_all`, or None when the assessment fails."""
     try:
-        from .. import targets as targets_module
-        assess_all = targets_module.assess_all
-    except (ImportError, AttributeError):
-        return None
-    try:
-        df = assess_all(con)
+        return targets.assess_all(con)
     except Exception:  # a failing assessment must not take the board overview down
         log.exception("target assessment failed")
         return None
-    needed = {"indicator_id", "breakdown", "status"}
-    return df if isinstance(df, pd.DataFrame) and needed <= set(df.columns) else None
 
 
 def _badge(text: str, colour: str) -> str:
@@ -190,7 +191,8 @@ def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, presen
     """One tile as HTML: priority, title, Derby's value, England and gap, status words, trend line, sentence.
 
     The line shows the trend, so the sentence is the short form (the full one is in the table below the tiles).
-    In presentation mode "cannot be judged" against England is left to the rules below the tiles.
+    The better/similar/worse badge appears only where significance was tested (counts or a published
+    interval); why it could not be tested stays in the table and rules below the tiles.
     """
     tag = html.escape(headlines.PRIORITY_SHORT.get(tile.priority, tile.priority))
     head = f'<div class="oa-tag">{tag}</div><h3>{html.escape(tile.title)}</h3>'
@@ -212,9 +214,12 @@ def tile_html(tile: headlines.Tile, statuses: pd.DataFrame | None = None, presen
         move = round(tile.since.change, tile.decimals)
         symbol = MOVES[(move > 0) - (move < 0)]
         badges.append(_badge(f"{symbol} {tile.direction}", theme.STATUS_COLOURS.get(tile.direction, theme.DARK_GREY)))
+        if tile.recent_trend:
+            badges.append(_badge(f"recent trend: {tile.recent_trend}",
+                                 theme.STATUS_COLOURS.get(tile.recent_trend, theme.DARK_GREY)))
     else:
         badges.append(_badge("\u2192 one year only: no trend", theme.DARK_GREY))
-    if not (present and tile.vs_england == stats.NOT_JUDGED):
+    if tile.tested:  # a significance badge only where it was tested; the reason otherwise is in the details
         badges.append(_badge(VERDICT_WORDS[tile.vs_england],
                              theme.STATUS_COLOURS.get(tile.vs_england, theme.DARK_GREY)))
     badges += _targets_for(tile, statuses, present)
@@ -238,9 +243,10 @@ KEY_HTML = (
     '<div class="oa-tile oa-key" role="note" aria-label="How to read the tiles"><div class="oa-tag">Key</div>'
     '<h3>Reading the tiles</h3><div class="oa-sentence">Gap = Derby minus England. \u2191 \u2193 \u2192: which way '
     'Derby\'s value moved since the baseline; the word says whether that is good (for absence, excess weight, NEET '
-    'and admissions lower is better). Targets: \u2714 met, \u2197 on track, \u2718 off track, \u2013 not '
-    'assessable. Lines: Derby solid with dots, England dashed with squares, the large mark the latest year; '
-    'a dotted rule is a series break, and a line is never joined across it. Details below the tiles.</div></div>')
+    'and admissions lower is better). Targets: \u2714 met, \u2718 not met (date passed), \u2197 on track, '
+    '\u2718 off track, \u2013 not assessable. Lines: Derby solid with dots, England dashed with squares, the '
+    'large mark the latest year; a dotted rule is a series break, and a line is never joined across it. Details '
+    'below the tiles.</div></div>')
 
 
 def render_grid(tiles: list[headlines.Tile], statuses: pd.DataFrame | None = None, present: bool = False,
@@ -273,27 +279,39 @@ def presentation_toggle(present: bool, key: str = "present-toggle") -> None:
 
 
 RULES_MARKDOWN = """
-**How the tiles are worked out**
+**How the tiles are worked out** (methods and references: docs/methods.md)
 
-- **Latest**: Derby's most recent published value, with England's for the same year. The **gap** is Derby minus
-  England, worked out from the values as shown (rounded to the published precision).
-- **Baseline**: the delivery plan's 2015/16 figures. Where a series changed after 2015/16 (the reformed EYFS profile
-  from 2021/22; Attainment 8 re-scaled in 2016/17) the change is measured from the first year of the current series,
-  and the tile also tells the plan-period story within the old series (never across the break). Where an indicator
-  starts later than 2015/16 the first year available is used; the tile says so.
+- **Latest**: Derby's most recent published value, with England's for the same year, each at the precision its
+  source publishes (LAIT whole numbers stay whole; KS2 progress to 2 decimals). The **gap** is Derby minus England,
+  worked out from the values as shown.
+- **Baseline** (2015/16): where the plan sets a target for the indicator (GLD, KS2 reading, writing and maths and
+  the other target measures) the baseline is *the plan's own figure*, the same one the Targets page judges against
+  (e.g. KS2 48.4% against England 53.8%), with the published figure beside it where they differ (LAIT: 48%).
+  Elsewhere it is the *published* 2015/16 figure, with the plan's own figure beside it where they differ
+  (mental health admissions: 59.9 published, 56 in the plan). Where a series changed after 2015/16 (the reformed
+  EYFS profile from 2021/22; Attainment 8 re-scaled in 2016/17; KS4 teacher-assessed grades in 2019/20 and
+  2020/21) the change is measured from the first year of the current series, never across the break. Where an
+  indicator starts later than 2015/16 the first year available is used; the tile says so.
 - **Direction of travel** (improving, worsening, no clear change) is judged by polarity: for absence, excess weight,
   NEET and admissions, lower is better. With published pupil counts for both years a change counts only when the 95%
   interval of the change excludes zero (Newcombe's method, built from the Wilson intervals). Without counts a change
   counts when it is visible at the published precision (the rounded values differ); that does not mean it is beyond
-  chance.
-- **Compared with England**: better, similar or worse from Derby's 95% Wilson interval when counts are published;
-  otherwise the tile says it *cannot be judged*.
+  chance. An indicator without polarity (e.g. FSM eligibility) says how it moved, "rose from ... to ... (not
+  judged)".
+- **Recent trend** (where pupil counts are published for the last five consecutive years): the Fingertips method,
+  a chi-square test for trend in the proportions at the 99.8% level.
+- **Compared with England**: better, similar or worse from Derby's 95% Wilson interval when counts are published,
+  or a published interval. The badge is shown only where this was tested; the table below says why not elsewhere.
 - **Gap wording**: when Derby is behind England the distance is a *gap* (narrowed or widened); when ahead, a *lead*.
-- **Plan target**: the status from the Targets page, where a plan target exists for the indicator and pupil group.
+- **Plan target**: the status from the Targets page, where a plan target exists for the indicator and pupil group:
+  met or not met once the target date has passed; on track or off track while it is still ahead.
 - **Rank and quartile** (priority pages): Derby's rank among itself and its statistical neighbours (1 = best by
-  polarity; ties share the best rank) and its quartile among all local authorities with a value that year, from A
-  (best quarter) to D, as in LAIT.
-- **Gap charts** (priority pages): one pupil group minus another (FSM minus non-FSM for early years; disadvantaged
-  minus all pupils, or minus other pupils, for key stages 2 and 4), Derby's gap drawn against England's.
+  polarity; ties share the best rank) and its quartile band among all local authorities with a value that year,
+  as LAIT computes it: cut-offs at the 25th, 50th and 75th percentiles of the values (linear interpolation), a value
+  on a cut-off in the lower band, A = best by polarity. Not given where the source covers only some authorities.
+- **Gap charts** (priority pages): one pupil group minus another. Key stages 2 and 4 default to the DfE
+  disadvantage gap (disadvantaged minus other pupils), with "against all pupils" as a choice; early years use FSM
+  minus non-FSM pupils. Derby's gap is drawn against England's.
 - Symbols: \u2191 \u2193 \u2192 show which way the value moved; the word beside them says whether that is good.
+  Missing values: c suppressed, x not available, z not applicable (DfE symbols).
 """

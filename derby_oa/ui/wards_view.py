@@ -77,6 +77,13 @@ def _on_pick(map_key: str, vintage: str) -> None:
     if code:
         target = st.session_state.get("wards-click-target", "a")
         st.session_state[f"wards-{target}-{vintage}"] = code
+        if target == "p":
+            _profile_chosen(vintage)
+
+
+def _profile_chosen(vintage: str) -> None:
+    """The reader chose the profiled ward: from now on it no longer follows the first ward."""
+    st.session_state[f"wards-p-{vintage}-chosen"] = True
 
 
 def choose(con) -> View:
@@ -133,7 +140,12 @@ def choose(con) -> View:
             st.query_params[param] = same
     _seed(f"wards-a-{vintage}", codes, "ward", a, names)
     _seed(f"wards-b-{vintage}", codes, "compare", b, names)
-    _seed(f"wards-p-{vintage}", codes, "profile", st.session_state[f"wards-a-{vintage}"], names)
+    pkey = f"wards-p-{vintage}"
+    if "profile" in st.query_params and st.query_params["profile"] in codes:
+        _profile_chosen(vintage)
+    if not st.session_state.get(f"{pkey}-chosen"):  # until chosen, the profile follows the first ward
+        st.session_state.pop(pkey, None)
+    _seed(pkey, codes, "profile", st.session_state[f"wards-a-{vintage}"], names)
     view = View(vintage, ward_list, indicator, meta, period, breakdown, st.session_state[f"wards-a-{vintage}"],
                 st.session_state[f"wards-b-{vintage}"], ward_queries.has_boundaries(con, vintage),
                 ward_p=st.session_state[f"wards-p-{vintage}"])
@@ -435,7 +447,9 @@ def profile_section(con, view: View) -> None:
     """One ward: every indicator with its rank among Derby's wards, a trend, its LSOAs and schools."""
     names = view.names
     view.ward_p = st.selectbox("Ward to profile", list(names), format_func=names.get, key=f"wards-p-{view.vintage}",
-                               help="Also set by a click on the map when the click chooses the ward profile.")
+                               on_change=_profile_chosen, args=(view.vintage,),
+                               help="Follows the first ward until you choose another here, or click a ward on the "
+                                    "map with 'ward profile' chosen.")
     name = names.get(view.ward_p, view.ward_p)
     table = ward_profiles.profile(view.latest, view.latest_ref, view.ward_p)
     if table.empty:

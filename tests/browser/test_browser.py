@@ -222,3 +222,23 @@ def test_ward_pair_in_the_url_shows_that_comparison(session, con_full):
     section = text[text.index("Compare two wards"):]
     assert name_a in section[:2000] and name_b in section[:2000], section[:600]
     assert f"ward={a}" in page.url and f"compare={b}" in page.url, page.url
+
+
+def test_ward_profile_link_shows_that_ward(session, con_full):
+    """?profile=C opens the profile of ward C beside the pair, with the every-indicator dot chart, the
+    worst-off ranking and the scatter drawn, and the link keeps the profile."""
+    (a, name_a), (b, name_b) = _ward_pair(con_full)
+    from derby_oa.queries import wards as ward_queries
+
+    wards_ = ward_queries.ward_list(con_full, config.WARD_VINTAGE_PLAN)
+    c, name_c = next((r.area_code, r.area_name) for r in wards_.itertuples() if r.area_code not in (a, b))
+    page = session.page
+    session.open(bs.page_by_stem("wards", PAGES), f"vintage={config.WARD_VINTAGE_PLAN}&ward={a}&compare={b}&profile={c}")
+    bs.screenshot(page, "wards-profile-from-url")
+    assert not bs.exception_texts(page) and not session.log.foreign
+    assert page.get_by_role("combobox", name="Ward to profile").input_value() == name_c
+    text = _main_text(page)
+    for heading in ("Every ward indicator at once", "Ward profile", f"Inside {name_c}", "Where are children worst off?"):
+        assert heading in text, f"no section {heading!r}"
+    assert page.locator(f"{bs.VEGA} .marks").count() >= 3, "the dot chart, scatter and ranking are not all drawn"
+    assert f"profile={c}" in _shown_link(page)
