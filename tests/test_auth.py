@@ -125,9 +125,9 @@ def test_anonymous_visitor_sees_no_write_controls_and_no_console(full_db, page, 
 
 
 def test_anonymous_visitor_cannot_add_or_remove_local_targets(db_copy):
-    from derby_oa.queries import target_data
+    from derby_oa import targets
 
-    target_data.add_local_target({"target_id": "gld_local", "indicator_id": "gld", "breakdown": "all",
+    targets.add_local_target({"target_id": "gld_local", "indicator_id": "gld", "breakdown": "all",
                                   "kind": "exceed_comparator", "area_code": DERBY, "baseline_year": 2023,
                                   "baseline_value": 63.3, "target_year": 2027, "target_value": None,
                                   "plan_words": "", "comparator_area_code": ENGLAND,
@@ -456,9 +456,9 @@ def test_upload_file_name_officer_name_and_licence_are_shown_as_text(db_copy):
 
 
 def test_local_target_description_is_shown_as_text(db_copy):
-    from derby_oa.queries import target_data
+    from derby_oa import targets
 
-    target_data.add_local_target({"target_id": "gld_local", "indicator_id": "gld", "breakdown": "all",
+    targets.add_local_target({"target_id": "gld_local", "indicator_id": "gld", "breakdown": "all",
                                   "kind": "exceed_comparator", "area_code": DERBY, "baseline_year": 2023,
                                   "baseline_value": 63.3, "target_year": 2027, "target_value": None,
                                   "plan_words": f"{LINK} {IMAGE}", "comparator_area_code": ENGLAND,
