@@ -409,9 +409,11 @@ def publish(upload_id: int, path: Path | None = None) -> str:
         uq.publish_upload(con, int(upload_id))
         return str(record["file_name"])
 
-    what = f"publishing upload {upload_id}"
-    with write_lock.hold(path or config.db_path(), what), history.recording(path, f"publication of upload {upload_id}"):
-        return store.atomic_update(change, path, what=what)
+    try:
+        return store.atomic_update(change, path, what=f"publishing upload {upload_id}",
+                                   around=lambda: history.recording(path, f"publication of upload {upload_id}"))
+    except WriteBusy as exc:
+        raise CommitRefused(str(exc)) from None
 
 
 def template_bytes() -> bytes:

@@ -74,7 +74,7 @@ def _template(*rows: str) -> bytes:
 def test_password_hashes_are_salted_and_verify_only_the_password():
     a, b = passwords.hash_password("correct horse battery"), passwords.hash_password("correct horse battery")
     assert a != b and a.startswith("scrypt:16384:8:1$")  # a fresh salt each time
-    assert passwords.verify_password("correct horse battery", a) and passwords.verify_password("correct horse battery", b)
+    assert all(passwords.verify_password("correct horse battery", h) for h in (a, b))
     assert not passwords.verify_password("correct horse batterY", a)
     assert not passwords.verify_password("correct horse battery", "scrypt:16384:8:1$zz$00")
     assert not passwords.verify_password("x", "plain-text-password")
@@ -100,7 +100,7 @@ def test_officer_hash_command_prints_secrets_lines_that_verify():
 
 # ---- anonymous visitors cannot write; officers can --------------------------------------------------------
 
-WRITE_BUTTONS = ("Commit", "Undo", "Publish", "Remove", "Add local target")
+WRITE_BUTTONS = ("Commit", "Undo", "Publish", "Remove", "Add local target", "Run")
 
 
 def _writes(at) -> list[str]:
@@ -161,7 +161,7 @@ def test_identity_provider_users_outside_the_officer_list_are_visitors(full_db):
     assert _writes(outsider) == [] and any(SIGN_IN in i.value for i in outsider.info)
     assert any("not an officer account" in c.value for c in outsider.sidebar.caption)
     officer = run_page(full_db, "pages/sql.py", officer=OFFICER, secrets=roles)  # test.officer@derby.gov.uk
-    assert _writes(officer) == ["text_area sql-q"]
+    assert _writes(officer) == ["Run", "text_area sql-q"]
 
 
 def _sign_in_with_password(at, username: str, password: str):
@@ -220,7 +220,12 @@ EXPLORE = {"ind": "gld", "area": f"{DERBY},{ENGLAND}", "bd": "all,girls", "view"
 
 
 def _table(at) -> pd.DataFrame:
-    return at.dataframe[0].value.set_index(["Area code", "Breakdown"])
+    """The explorer's tidy table indexed by area code and breakdown id."""
+    from derby_oa.explore import BREAKDOWN_LABELS
+
+    ids = {label: key for key, label in BREAKDOWN_LABELS.items()}
+    table = at.dataframe[0].value
+    return table.assign(Breakdown=table["Breakdown"].map(lambda b: ids.get(b, b))).set_index(["Area code", "Breakdown"])
 
 
 def _chart_values(at) -> set[float]:
@@ -237,8 +242,8 @@ def test_viewers_never_see_a_draft_in_tables_charts_or_sources(drafted):
     viewer = run_page(drafted, "pages/explore.py", EXPLORE)
     assert not viewer.exception
     table = _table(viewer)
-    assert table.loc[(DERBY, "All"), "Value"] == 70.7 and table.loc[(DERBY, "All"), "Source"] != "draft.csv"
-    assert (ENGLAND, "Girls") not in table.index  # the draft added it
+    assert table.loc[(DERBY, "all"), "Value"] == 70.7 and table.loc[(DERBY, "all"), "Source"] != "draft.csv"
+    assert (ENGLAND, "girls") not in table.index  # the draft added it
     assert not viewer.warning  # no drafts notice for a viewer
     chart = run_page(drafted, "pages/explore.py", {**EXPLORE, "view": "chart", "bd": "all"})
     assert 70.7 in _chart_values(chart) and DRAFT_VALUE not in _chart_values(chart)
@@ -249,7 +254,7 @@ def test_viewers_never_see_a_draft_in_tables_charts_or_sources(drafted):
 
     officer = run_page(drafted, "pages/explore.py", EXPLORE, officer=OFFICER)
     table = _table(officer)
-    assert table.loc[(DERBY, "All"), "Value"] == DRAFT_VALUE and table.loc[(ENGLAND, "Girls"), "Value"] == 78.4
+    assert table.loc[(DERBY, "all"), "Value"] == DRAFT_VALUE and table.loc[(ENGLAND, "girls"), "Value"] == 78.4
     assert any("Draft data shown" in w.value and "draft.csv" in w.value for w in officer.warning)
     officer_trend = run_page(drafted, "pages/early_years.py", {"ind": "gld"}, officer=OFFICER)
     assert DRAFT_VALUE in _chart_values(officer_trend)
@@ -258,7 +263,7 @@ def test_viewers_never_see_a_draft_in_tables_charts_or_sources(drafted):
 
     loader.publish(1, drafted)
     published = _table(run_page(drafted, "pages/explore.py", EXPLORE))
-    assert published.loc[(DERBY, "All"), "Value"] == DRAFT_VALUE and (ENGLAND, "Girls") in published.index
+    assert published.loc[(DERBY, "all"), "Value"] == DRAFT_VALUE and (ENGLAND, "girls") in published.index
 
 
 def test_query_layer_hides_drafts_from_every_query_and_export(drafted):
@@ -305,6 +310,24 @@ def test_drafts_chain_back_to_the_last_published_value(db_copy):
         assert queries.series(con, "gld", [DERBY], "all").set_index("period").loc["2018/19", "value"] == 80.3
     finally:
         con.close()
+
+
+def test_change_history_records_a_draft_only_when_it_is_published(drafted):
+    """The 'since last meeting' history is what viewers saw: a draft shows up when it is published."""
+    import datetime as dt
+
+    from derby_oa import history
+
+    def derby_gld(report) -> list:
+        items = report.items
+        if items.empty:
+            return []
+        rows = items[(items["indicator_id"] == "gld") & (items["area_code"] == DERBY) & (items["period"] == "2018/19")]
+        return list(zip(rows["trigger"], rows["new_value"]))
+
+    assert derby_gld(history.since(drafted, dt.date.today())) == []
+    loader.publish(1, drafted)
+    assert derby_gld(history.since(drafted, dt.date.today())) == [("publication of upload 1", DRAFT_VALUE)]
 
 
 def test_publish_refuses_unknown_and_published_uploads(drafted):
@@ -369,7 +392,8 @@ def _outside_links(at) -> list[str]:
 
 def test_escape_leaves_no_link_image_or_html():
     for attack in (LINK, IMAGE, "<img src=https://evil.example/p.png>", "<https://evil.example>",
-                   "see https://evil.example", "www.evil.example", "x@evil.example", "- item\n[y](https://evil.example)"):
+                   "see https://evil.example", "www.evil.example", "x@evil.example",
+                   "- item\n[y](https://evil.example)"):
         html = _MD.render(md_escape(attack))
         assert "<a " not in html and "<img" not in html, (attack, html)
     assert _MD.render(md_escape(LINK)) == "<p>[x](https://evil.example)</p>\n"  # the same characters, as text

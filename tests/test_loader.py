@@ -357,7 +357,7 @@ def test_good_ees_file_loads_and_shows_in_the_explorer(db_copy, raw):
     assert len(report.new) == 9 and report.changed.empty
     derby = report.new.set_index(["area_code", "breakdown"]).loc[("E06000015", "all")]
     assert (derby.period, derby.value, derby.numerator, derby.denominator) == ("2018/19", 70.7, 2303, 3259)
-    result = loader.commit(report, db_copy, officer="EY lead")
+    result = loader.commit(report, db_copy, officer="EY lead", published=True)  # viewers see published uploads
     at = run_page(db_copy, "pages/explore.py", {"ind": "gld", "area": "E06000015,E92000001", "bd": "all,girls",
                                                 "view": "table", "from": "2019", "to": "2019"})
     assert not at.exception
@@ -383,7 +383,7 @@ def test_good_fingertips_extract_loads_and_shows_in_the_explorer(db_copy, raw):
     assert len(report.new) == 6
     derby = report.new[report.new["area_code"] == "E06000015"].set_index("period")["value"].to_dict()
     assert derby == {"2016": 8.4, "2017": 7.8, "2018": 7.8}
-    loader.commit(report, db_copy)
+    loader.commit(report, db_copy, published=True)
     at = run_page(db_copy, "pages/explore.py", {"ind": NEET, "area": "E06000015", "bd": "all", "view": "pivot"})
     assert not at.exception
     pivot = at.dataframe[0].value
@@ -467,7 +467,7 @@ def test_the_running_app_sees_a_commit_and_an_undo(db_copy):
     params = {"ind": "gld", "area": "E92000001", "bd": "girls", "view": "table", "from": "2019", "to": "2019"}
     before = run_page(db_copy, "pages/explore.py", params)
     assert "No data: nothing has been published or loaded for this selection." in [i.value for i in before.info]
-    loader.commit(check(db_copy, "upload_template.csv", loader.template_bytes()), db_copy)
+    loader.commit(check(db_copy, "upload_template.csv", loader.template_bytes()), db_copy, published=True)
     after = run_page(db_copy, "pages/explore.py", params)
     assert after.dataframe[0].value[["Value", "Source"]].to_dict("records") == [
         {"Value": 78.4, "Source": "upload_template.csv"}]

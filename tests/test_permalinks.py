@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from apptest_support import OFFICER, run_page
+from apptest_support import OFFICER, run_page  # the console and the loader are for officers
 from derby_oa.ui import widgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,7 +158,7 @@ def test_sql_refused_query_in_a_link_gives_a_notice_not_an_exception(full_db):
 def test_load_round_trip(full_db):
     params = {"view": "load", "ind": "gld", "bd": "fsm", "col": "gld_percent", "num": "gld_number",
               "den": "number_of_children"}
-    at = run_page(full_db, "pages/load_data.py", params)
+    at = run_page(full_db, "pages/load_data.py", params, officer=OFFICER)
     assert not at.exception and not infos(at)
     assert at.radio(key="load-view").value == "load"
     assert at.selectbox(key="load-ind").value == "gld"
@@ -167,13 +167,14 @@ def test_load_round_trip(full_db):
     assert (at.text_input(key="load-num").value, at.text_input(key="load-den").value) == \
         ("gld_number", "number_of_children")
     assert _qp(at) == params
-    history = run_page(full_db, "pages/load_data.py", {"view": "history"})
+    history = run_page(full_db, "pages/load_data.py", {"view": "history"}, officer=OFFICER)
     assert history.radio(key="load-view").value == "history"
     assert "No files have been uploaded yet." in infos(history)
 
 
 def test_load_invalid_parameters_fall_back_with_notices(full_db):
-    at = run_page(full_db, "pages/load_data.py", {"view": "upside-down", "ind": "nope", "bd": "aliens"})
+    at = run_page(full_db, "pages/load_data.py", {"view": "upside-down", "ind": "nope", "bd": "aliens"},
+                  officer=OFFICER)
     assert not at.exception
     notes = " ".join(infos(at))
     assert "upside-down" in notes and "nope" in notes and "aliens" in notes

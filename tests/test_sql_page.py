@@ -6,7 +6,7 @@ import pytest
 
 from derby_oa import sql_guard
 
-from apptest_support import OFFICER, run_page
+from apptest_support import OFFICER, run_page  # the console is for signed-in officers
 
 QUERY = ("SELECT period, value FROM observations WHERE indicator_id = 'gld' AND area_code = 'E06000015' "
          "AND breakdown = 'all' AND year = 2019")

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from apptest_support import run_page
+from apptest_support import OFFICER, run_page
 from derby_oa import db, stats, target_charts, targets
 from derby_oa.errors import InputError
 from derby_oa.queries import target_data as target_queries
@@ -368,7 +368,8 @@ def _datasets(el) -> list[pd.DataFrame]:
 
 
 def test_page_full_build_shows_status_chart_and_scenario(full_db):
-    at = run_page(full_db, "pages/targets.py", {"target": "p1_gld_all_exceed_2021", "improve": "0.5"})
+    at = run_page(full_db, "pages/targets.py", {"target": "p1_gld_all_exceed_2021", "improve": "0.5"},
+                  officer=OFFICER)
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "not met" in text and "How a status is decided" in text and "Rule:" in text
@@ -402,7 +403,7 @@ def test_page_default_build(default_db):
 
 
 def test_page_adds_and_refuses_local_targets(db_copy):
-    at = run_page(db_copy, "pages/targets.py")
+    at = run_page(db_copy, "pages/targets.py", officer=OFFICER)  # local targets are for officers
     assert not at.exception
     at.number_input(key="lt-baseline-value").set_value(63.3)
     at.number_input(key="lt-target-year").set_value(2020)
