@@ -253,8 +253,8 @@ def test_commit_records_the_upload_and_undo_restores_exactly(db_copy):
         assert source == ("upload_template.csv", "Local upload by A. Officer", loader.DEFAULT_LICENCE,
                           loader.DEFAULT_ATTRIBUTION)
         audit = upload_queries.uploads(con).iloc[0]
-        assert (audit.file_name, audit.sha256, audit.rows_added, audit.rows_changed, audit.format, audit.undone) == \
-            ("upload_template.csv", report.sha256, 1, 1, "template", False)
+        assert (audit.file_name, audit.sha256, audit.rows_added, audit.rows_changed, audit.format, audit.state) == \
+            ("upload_template.csv", report.sha256, 1, 1, "template", "draft")
         assert audit.loaded_at.startswith("20")
         prev = con.execute("SELECT area_code, previous_value, previous_status, previous_source_id, was_new "
                            "FROM upload_rows ORDER BY area_code").fetchall()
@@ -268,7 +268,7 @@ def test_commit_records_the_upload_and_undo_restores_exactly(db_copy):
     con = db.connect(db_copy)
     try:
         audit = upload_queries.uploads(con).iloc[0]
-        assert bool(audit.undone) and audit.publisher == "Local upload by A. Officer"  # the audit keeps who
+        assert audit.state == "undone" and audit.publisher == "Local upload by A. Officer"  # the audit keeps who
         assert con.execute("SELECT count(*) FROM sources WHERE source_id NOT LIKE 'upload:%'").fetchone()[0] == \
             before["sources"][0]
     finally:
@@ -388,7 +388,7 @@ def test_good_fingertips_extract_loads_and_shows_in_the_explorer(db_copy, raw):
     assert not at.exception
     pivot = at.dataframe[0].value
     assert pivot.loc[0, "Area"] == "Derby"
-    assert [pivot.loc[0, y] for y in ("2016", "2017", "2018")] == [8.4, 7.8, 7.8]
+    assert [pivot.loc[0, y] for y in ("2016", "2017", "2018")] == ["8.4", "7.8", "7.8"]  # as published
 
 
 def test_fingertips_portal_export_layout_is_read(db_copy, raw):
