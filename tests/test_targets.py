@@ -390,7 +390,7 @@ def test_page_full_build_shows_status_chart_and_scenario(full_db):
 def test_page_bad_link_params_fall_back(full_db):
     at = run_page(full_db, "pages/targets.py", {"target": "nope", "improve": "-3", "present": "1"})
     assert not at.exception
-    infos = " ".join(i.value for i in at.info)
+    infos = " ".join(i.value for i in at.info).replace("\\", "")  # link text is shown escaped, as text
     assert "target = 'nope'" in infos and "improve = '-3'" in infos
     assert at.query_params["target"] == "p1_gld_all_exceed_2021"
     assert "Add local target" not in [b.label for b in at.button]  # officers' form is not shown to the board
@@ -408,14 +408,14 @@ def test_page_adds_and_refuses_local_targets(db_copy):
     at.number_input(key="lt-baseline-value").set_value(63.3)
     at.number_input(key="lt-target-year").set_value(2020)
     at.button[[b.label for b in at.button].index("Add local target")].click().run()
-    assert any("field 'target_year'" in e.value for e in at.error)
+    assert any("field 'target_year'" in e.value.replace("\\", "") for e in at.error)  # escaped as text
     assert len(_targets_table(db_copy)) == 15
     at.number_input(key="lt-target-year").set_value(2027)
     at.text_input(key="lt-id").set_value("gld_local_2027")
     at.button[[b.label for b in at.button].index("Add local target")].click().run()
     assert not at.exception and not at.error
     assert "gld_local_2027" in set(_targets_table(db_copy)["target_id"])
-    assert any("Added local target 'gld_local_2027'" in s.value for s in at.success)
+    assert any("Added local target 'gld_local_2027'" in s.value.replace("\\", "") for s in at.success)
     assert at.query_params["target"] == "gld_local_2027"
     at.button(key="rm-gld_local_2027").click().run()
     assert "gld_local_2027" not in set(_targets_table(db_copy)["target_id"])
