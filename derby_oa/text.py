@@ -13,9 +13,12 @@ import re
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$])")
 _LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029\v\f]+")
 _LINE_START = re.compile(r"^(\s*(?:\d+)?)([-+=.)])")  # a list item or setext underline at the start
-_BARE_LINKS = (  # GFM turns bare addresses into links: break the pattern with an escape
-    (re.compile(r":(?=//)"), r"\:"), (re.compile(r"(?i)\bwww\."), lambda m: m.group(0)[:-1] + r"\."),
-    (re.compile(r"@"), r"\@"),
+# GFM turns bare addresses into links after escapes are resolved (on the rendered text), so a backslash
+# does not stop it: an invisible word joiner (U+2060) breaks "://", "www." and "@" instead.
+_JOIN = "\u2060"
+_BARE_LINKS = (
+    (re.compile(r":(?=//)"), ":" + _JOIN), (re.compile(r"(?i)\bwww\."), lambda m: m.group(0)[:-1] + _JOIN + "."),
+    (re.compile(r"@"), "@" + _JOIN),
 )
 
 

@@ -396,7 +396,8 @@ def test_escape_leaves_no_link_image_or_html():
                    "- item\n[y](https://evil.example)"):
         html = _MD.render(md_escape(attack))
         assert "<a " not in html and "<img" not in html, (attack, html)
-    assert _MD.render(md_escape(LINK)) == "<p>[x](https://evil.example)</p>\n"  # the same characters, as text
+    # the same characters, as text (an invisible word joiner after "https:" stops GFM's bare-address links)
+    assert _MD.render(md_escape(LINK)).replace("\u2060", "") == "<p>[x](https://evil.example)</p>\n"
     assert md_escape("GLD (FSM pupils): exceed England") == "GLD (FSM pupils): exceed England"
 
 
@@ -419,7 +420,7 @@ def test_the_wards_indicator_link_from_the_issue_is_text(full_db):
     at = run_page(full_db, "pages/wards.py", {"indicator": LINK})
     notice = [i.value for i in at.info if "evil" in i.value]
     assert notice and _outside_links(at) == []
-    assert "[x](https://evil.example)" in _MD.render(notice[0])  # the reader still sees what the link asked for
+    assert "[x](https://evil.example)" in _MD.render(notice[0]).replace("\u2060", "")  # the reader still sees what the link asked for
 
 
 @pytest.mark.parametrize("page,params", [

@@ -33,7 +33,8 @@ def test_link_parameter_in_markdown_is_not_a_link_or_an_image(session):
     attack = "[x](https://evil.example) ![p](https://evil.example/p.png)"
     session.open(bs.page_by_stem("wards"), query="indicator=" + quote(attack))
     page = session.page
-    assert "[x](https://evil.example)" in page.inner_text(MAIN)  # shown as the characters it is
+    shown = page.inner_text(MAIN).replace("\u2060", "")  # the word joiner that stops GFM's bare-address links
+    assert "[x](https://evil.example)" in shown  # shown as the characters it is
     assert page.locator('a[href*="evil.example"]').count() == 0
     assert page.locator('img[src*="evil.example"]').count() == 0
     assert not [u for u in session.log.foreign if "evil.example" in u]
