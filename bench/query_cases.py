@@ -8,7 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from derby_oa import config
-from derby_oa.queries import core, explore, overview, schools, target_data, ward_fit, wards
+from derby_oa.queries import core, explore, overview, schools, ward_fit, wards
+
+try:  # the library's layout after the move into sub-packages
+    from derby_oa.queries import targets as target_data
+except ImportError:
+    from derby_oa.queries import target_data
 
 Case = tuple[str, Callable, Callable | None]
 
@@ -82,7 +87,7 @@ def cases(real_con, synth_con=None) -> list[Case]:
          syn(lambda c: explore.observations(c, s["indicators"], s["derby_wards"], ["all"]))),
         ("explorer: indicator search with row counts",
          lambda c: explore.search_indicators(c, "attainment"),
-         syn(lambda c: explore.search_indicators(c, "synthetic"))),
+         syn(lambda c: explore.search_indicators(c, "attainment"))),
         ("target observations (GLD, Derby)",
          lambda c: target_data.target_observations(c, "gld", config.DERBY, "all"),
          syn(lambda c: target_data.target_observations(c, s["indicator"], s["ward"], "all"))),
