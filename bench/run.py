@@ -358,7 +358,7 @@ def bench_browser(db: Path, pages, rounds: int) -> dict:
             errors.setdefault(key, []).append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
             return None
         visit = v[0] if isinstance(v, tuple) else v
-        if visit is not None and visit.errors:
+        if getattr(visit, "errors", None):
             errors.setdefault(key, []).extend(e[:200] for e in visit.errors)
         return v
 
