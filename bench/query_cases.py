@@ -8,12 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from derby_oa import config
-from derby_oa.queries import core, explore, overview, schools, ward_fit, wards
-
-try:  # the library's layout after the move into sub-packages
-    from derby_oa.queries import targets as target_data
-except ImportError:
-    from derby_oa.queries import target_data
+from derby_oa.queries import core, explore, overview, schools, targets as target_data, ward_fit, wards
 
 Case = tuple[str, Callable, Callable | None]
 

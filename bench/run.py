@@ -122,10 +122,7 @@ def child(cmd: list[str], env: dict | None = None, log: Path | None = None) -> d
 
 _DEFAULT_BUILD = """import sys
 from pathlib import Path
-try:
-    from derby_oa.build.pipeline import build
-except ImportError:
-    from derby_oa.build import build
+from derby_oa.build.pipeline import build
 build(Path(sys.argv[1]), adapters=())
 """
 
@@ -151,10 +148,8 @@ def bench_build(db: Path) -> dict:
 
 def build_profile(db: Path) -> str:
     """cProfile of the full build in this process (derby_oa functions by cumulative time)."""
-    try:
-        from derby_oa.build.pipeline import build
-    except ImportError:
-        from derby_oa.build import build
+    from derby_oa.build.pipeline import build
+
     target = OUT / "profile.duckdb"
     prof = cProfile.Profile()
     prof.enable()
@@ -716,10 +711,7 @@ def main() -> None:
     if "queries" in run:
         import synthetic
         import query_cases
-        try:
-            from derby_oa.build.db import connect
-        except ImportError:
-            from derby_oa.db import connect
+        from derby_oa.storage.db import connect
 
         def queries():
             syn_db = OUT / "synthetic.duckdb"

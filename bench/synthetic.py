@@ -19,13 +19,8 @@ import duckdb
 import pandas as pd
 
 from derby_oa import config
-
-try:  # the library's layout after the move into sub-packages
-    from derby_oa.build import fetch
-    from derby_oa.build.schema import DDL
-except ImportError:
-    from derby_oa import fetch
-    from derby_oa.schema import DDL
+from derby_oa.build import fetch
+from derby_oa.storage.schema import DDL
 
 LOOKUP = "ons_lookups/csv/135.csv"  # LSOA11 -> WD19 -> LAD19, England and Wales
 SOURCE_ID = "synthetic_benchmark"

@@ -13,12 +13,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from derby_oa import build as build_module
-from derby_oa import config, db, loader, store, targets, write_lock
+from derby_oa.build import pipeline as build_module
+from derby_oa import config
+from derby_oa.storage import db, store, write_lock
+from derby_oa.uploads import loader
+from derby_oa.analysis import targets
 from derby_oa.__main__ import main
-from derby_oa.build import build
+from derby_oa.build.pipeline import build
 from derby_oa.errors import InputError
-from derby_oa.queries import target_data
+from derby_oa.queries import targets as target_data
 
 ROW_A = "gld,E06000015,2018/19,all,70.7,2303,3259"
 ROW_B = "gld,E92000001,2018/19,girls,78.4,244297,311553"
