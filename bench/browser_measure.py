@@ -27,6 +27,7 @@ FLOOR = ("bench_floor", "Benchmark floor")
 START = ("bench_start", "Benchmark start")
 STABLE_MS = 300
 POLL_MS = 25
+SETTLE_S = 0.3
 # Any host but the app's loopback address fails to resolve: nothing leaves the machine, and no
 # request interception slows the pages down. Requests are still logged (and other hosts reported).
 BENCH_ARGS = bs.CHROMIUM_ARGS + ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
@@ -122,14 +123,19 @@ WEBGL_HOOK = """(() => {
 
 # The drawn-page check (see the module docstring), polled in the page. `expect` is the page's URL
 # path (the navigation must have arrived there) or null; window.__benchT0 is the click time for
-# in-session navigation (main must have changed since), window.__benchDone the first time all held.
+# in-session navigation (since then the main area must have changed, and its text must differ from
+# the previous page's), window.__benchDone the first time all held.
 READY_JS = """([expect, stableMs]) => {
   const now = performance.now();
   const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0
     && (!el.checkVisibility || el.checkVisibility()); };
   const ok = (() => {
     if (expect !== null && location.pathname.replace(/^\\/+|\\/+$/g, '') !== expect) return false;
-    if (window.__benchT0 != null && !window.__benchMainChanged) return false;
+    if (window.__benchT0 != null) {
+      if (!window.__benchMainChanged) return false;
+      const main = document.querySelector('[data-testid="stMain"]');
+      if (!main || main.textContent.slice(0, 300) === window.__benchPrevText) return false;
+    }
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
@@ -165,6 +171,7 @@ CLICK_JS = """(title) => {
   window.__benchDone = null;
   window.__benchMainChanged = false;
   const main = document.querySelector('[data-testid="stMain"]');
+  window.__benchPrevText = main.textContent.slice(0, 300);
   if (window.__benchObserver) window.__benchObserver.disconnect();
   window.__benchObserver = new MutationObserver(() => { window.__benchMainChanged = true; });
   window.__benchObserver.observe(main, {childList: true, subtree: true, characterData: true});
@@ -325,6 +332,7 @@ class Session:
     def click(self, title: str, path: str) -> Visit:
         """Click `title` in the sidebar navigation; time from the click until the page is drawn."""
         tab = self.tab
+        time.sleep(SETTLE_S)  # let the page in view settle before the click
         before, cpu0 = tab.metrics(), chromium_cpu()
         js0, dec0 = tab.js_bytes, tab.js_decoded
         t0 = tab.page.evaluate(CLICK_JS, title)

@@ -2,7 +2,7 @@
 
 Usage (from the project root; the data mirror as for a build):
     python bench/run.py                       # full run, writes docs/performance.md
-    python bench/run.py --quick               # 2 rounds, fewer repeats: minutes, for trying changes
+    python bench/run.py --quick               # 2 rounds, fewer repeats, no soak, last build reused
     python bench/run.py --quick --only browser --pages wards overview   # one part, some pages
     python bench/run.py --skip load           # without the two-minute, ten-session soak
     python bench/run.py --report-only         # rewrite the report from the last results
@@ -665,7 +665,8 @@ def report(res: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Derby OA dashboard performance benchmark")
-    ap.add_argument("--quick", action="store_true", help="2 browser rounds, fewer repeats (minutes)")
+    ap.add_argument("--quick", action="store_true",
+                    help="2 browser rounds, fewer repeats; without --only, no soak and the last build reused")
     ap.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these parts")
     ap.add_argument("--skip", nargs="+", default=[], choices=SECTIONS,
                     help="parts to skip (the build is reused from bench/output if there is one)")
@@ -683,6 +684,8 @@ def main() -> None:
         print(f"written: {doc}")
         return
     run = [p for p in (args.only or SECTIONS) if p not in args.skip]
+    if args.quick and not args.only:  # minutes: the last build is reused, and the soak is left out
+        run = [p for p in run if p not in ("build", "load")]
     import browser_support as bs
 
     pages = bs.app_pages()
