@@ -416,7 +416,7 @@ def bench_browser(db: Path, pages, rounds: int) -> dict:
                     row = out["pages"].setdefault(spec.url_path, {})
                     row["session"] = _summary(pairs)
                     row["session"]["first_click_s"] = r2(first.seconds, 3) if first else None
-                    row["session"]["first_click_js_kb"] = r2(first.js_bytes / 1024, 0) if first else None
+                    row["session"]["first_click_js_kb"] = round(first.js_bytes / 1024) if first else None
                     se = row["session"]
                     if se.get("rounds"):
                         print(f"browser session {spec.url_path:15} {se['page_s']:6.2f} s vs floor {se['floor_s']:5.2f} s: "
