@@ -194,20 +194,38 @@ def script_profile(at, runs: int = 3) -> str:
 
 
 def bench_server(db: Path, pages, repeats: int, profiles: bool = True) -> dict:
-    """Each page under AppTest, warm: rerun times, the SQL statements of each rerun, the pydeck JSON sizes."""
+    """Each page under AppTest: its first run with empty caches and the SQL statements that run runs (each
+    then re-timed `repeats` times, p95); warm rerun times and the statements warm reruns still run; the
+    pydeck JSON sizes."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     import query_trace
+    from derby_oa.storage.db import connect
 
+    try:
+        from derby_oa.storage import read_cache
+    except ImportError:
+        read_cache = None
     os.environ["DERBY_OA_DB"] = str(db)
     os.environ.setdefault("DERBY_OA_PAGE_ERRORS", "raise")
-    rows, apps, statements = {}, {}, []
+    rows, apps, statements, cold_statements = {}, {}, [], []
+    con = connect(db)
     with query_trace.tracing() as tracer:
         for spec in pages:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
             at.run()
+            st.cache_data.clear()  # the page's first run after a new database version: nothing kept
+            st.cache_resource.clear()
+            if read_cache is not None:
+                read_cache.clear()
+            cold = tracer.start()
             at.switch_page(spec.script)
-            at.run()  # caches filled, connection open
+            t0 = time.perf_counter()
+            at.run()
+            cold_ms = (time.perf_counter() - t0) * 1000
+            cold = list(cold)
+            at.run()  # caches filled
             at.run()  # a page may fill a cache on its second run (e.g. after a widget's default is set)
             if at.exception:
                 rows[spec.url_path] = {"error": str(at.exception[0].message)[:300]}
@@ -224,26 +242,33 @@ def bench_server(db: Path, pages, repeats: int, profiles: bool = True) -> dict:
                 sql_ms.append(sum(s["ms"] for s in log))
                 for s in log:
                     traced.setdefault((s["sql"], s["params"]), []).append(s["ms"])
+            for s in query_trace.retime(con, cold, max(repeats, 5)):
+                cold_statements.append({"page": spec.url_path, **s})
             decks = [len(d.proto.json.encode()) for d in at.get("deck_gl_json_chart")]
-            charts = at.get("vega_lite_chart")
             rows[spec.url_path] = {
                 "median_ms": round(statistics.median(times), 1), "p95_ms": round(pct(times, 95), 1),
+                "cold_ms": round(cold_ms, 1), "cold_statements": len(cold),
+                "cold_sql_ms": round(sum(s["ms"] for s in cold), 1),
                 "elements": len(at.main.children), "statements_per_run": statistics.median(per_run),
                 "sql_ms_per_run": round(statistics.median(sql_ms), 1), "deck_json_bytes": decks,
-                "charts": len(charts)}
+                "charts": len(at.get("vega_lite_chart"))}
             for (sql, params), ms in traced.items():
                 statements.append({"page": spec.url_path, "sql": sql, "params": params, "runs": len(ms),
                                    "per_rerun": round(len(ms) / repeats, 2), "median_ms": round(statistics.median(ms), 2),
                                    "p95_ms": round(pct(ms, 95), 2)})
             apps[spec.url_path] = at
             r = rows[spec.url_path]
-            print(f"server {spec.url_path:15} median {r['median_ms']:8.1f} ms  p95 {r['p95_ms']:8.1f} ms  "
-                  f"{r['statements_per_run']:g} statements ({r['sql_ms_per_run']} ms) per rerun"
-                  + (f"  pydeck JSON {', '.join(f'{b / 1024:.0f} KB' for b in decks)}" if decks else ""))
+            print(f"server {spec.url_path:15} warm median {r['median_ms']:7.1f} ms, p95 {r['p95_ms']:7.1f} ms, "
+                  f"{r['statements_per_run']:g} statements per rerun; first run {r['cold_ms']:7.1f} ms with "
+                  f"{r['cold_statements']} statements ({r['cold_sql_ms']} ms)"
+                  + (f"; pydeck JSON {', '.join(f'{b / 1024:.0f} KB' for b in decks)}" if decks else ""), flush=True)
+    con.close()
     slow = sorted((r["median_ms"], k) for k, r in rows.items() if r.get("median_ms", 0) > TARGETS["page_median_ms"])
     profs = {key: script_profile(apps[key]) for _, key in slow[::-1][:3]} if profiles else {}
     statements.sort(key=lambda s: -s["p95_ms"])
-    return {"pages": rows, "statements": statements, "profiles": profs, "repeats": repeats}
+    cold_statements.sort(key=lambda s: -s.get("p95_ms", 1e9))
+    return {"pages": rows, "statements": statements, "cold_statements": cold_statements, "profiles": profs,
+            "repeats": repeats}
 
 
 # ------------------------------------------------------------------------------------------ queries
@@ -456,6 +481,10 @@ def _when(part: dict) -> list[str]:
     return [". ".join(bits) + ".", ""] if bits else []
 
 
+def _sql_cell(sql: str, n: int = 160) -> str:
+    return "`" + sql[:n].replace("|", "\\|").replace("`", "'") + ("..." if len(sql) > n else "") + "`"
+
+
 def summary_rows(res: dict) -> list[list]:
     b, s, q, br = res.get("build"), res.get("server"), res.get("queries"), res.get("browser")
     rows = []
@@ -478,15 +507,22 @@ def summary_rows(res: dict) -> list[list]:
         broken = [k for k, r in s["pages"].items() if "error" in r]
         if broken:
             rows.append(["Pages that failed under AppTest", ", ".join(broken), "none", "**missed**"])
-        if s.get("statements"):
-            worst = s["statements"][0]
-            over = sum(1 for x in s["statements"] if x["p95_ms"] > TARGETS["statement_p95_ms"])
-            rows.append(["SQL statement a page runs on a warm rerun, p95 (worst)",
-                         f"{worst['p95_ms']} ms ({worst['page']}); {over} of {len(s['statements'])} over",
+        cold = [x for x in s.get("cold_statements", []) if "p95_ms" in x]
+        if cold:
+            worst = cold[0]
+            over = sum(1 for x in cold if x["p95_ms"] > TARGETS["statement_p95_ms"])
+            rows.append(["SQL statement a page runs (first run, caches empty), p95 of re-runs, real data (worst)",
+                         f"{worst['p95_ms']} ms ({worst['page']}); {over} of {len(cold)} over",
                          f"<= {TARGETS['statement_p95_ms']:g} ms", mark(worst["p95_ms"], TARGETS["statement_p95_ms"])])
-        else:
-            rows.append(["SQL statement a page runs on a warm rerun, p95 (worst)", "no statement on warm reruns",
-                         f"<= {TARGETS['statement_p95_ms']:g} ms", "met"])
+        warm = s.get("statements", [])
+        rows.append(["SQL statements a warm rerun runs (all pages)",
+                     f"{len(warm)} distinct" + (f", worst p95 {warm[0]['p95_ms']} ms ({warm[0]['page']})" if warm else ""),
+                     f"each <= {TARGETS['statement_p95_ms']:g} ms",
+                     mark(warm[0]["p95_ms"] if warm else 0, TARGETS["statement_p95_ms"])])
+        firsts = [(r["cold_ms"], k) for k, r in s["pages"].items() if "cold_ms" in r]
+        if firsts:
+            rows.append(["A page's first run after a new database version (worst)", f"{max(firsts)[0]} ms ({max(firsts)[1]})",
+                         "reported", "-"])
         wards = s["pages"].get("wards", {})
         if wards.get("deck_json_bytes") is not None:
             rows.append(["Ward layers sent to the browser (pydeck JSON on Wards)",
@@ -548,30 +584,45 @@ def report(res: dict) -> str:
                              b["pack"].get("cpu_s"), f"{b['pack'].get('kb')} KB"]] if "pack" in b else [])), ""]
     if s:
         lines += ["## Server time per page (AppTest, warm)", "", *_when(s),
-                  f"Each page is run three times to fill its caches, then {s['repeats']} more times in the same session "
-                  "(the median and p95 of those). Every SQL statement those warm reruns execute is traced at the app's "
-                  "cursor (`bench/query_trace.py`): execution plus the fetch that follows, as the page runs it. A "
-                  "statement inside a cached function appears only if the cache misses. *pydeck JSON*: the size of "
-                  "each map's JSON the page sends to the browser.", "",
-                  table(["page", "median ms", "p95 ms", "statements per rerun", "SQL ms per rerun", "charts",
-                         "pydeck JSON KB", "target"],
+                  "Each page's first run is made with every cache emptied (Streamlit's and the app's kept results), "
+                  "as after a new database version; then two runs fill the caches and "
+                  f"{s['repeats']} more are timed in the same session (*warm*: their median and p95). Every SQL "
+                  "statement is traced at the app's cursor (`bench/query_trace.py`): execution plus the fetch that "
+                  "follows, as the page runs it; a statement the app answers from a cache is not run and not "
+                  "counted. Each read statement of the first run is then re-run on its own "
+                  f"{max(s['repeats'], 5)} times on the real database for its p95. *pydeck JSON*: the size of each "
+                  "map's JSON the page sends to the browser (the ward layer on Wards).", "",
+                  table(["page", "warm median ms", "warm p95 ms", "statements per warm rerun", "SQL ms per warm rerun",
+                         "first run ms", "statements in first run", "their SQL ms", "charts", "pydeck JSON KB", "target"],
                         [[k, r.get("median_ms", r.get("error")), r.get("p95_ms"), r.get("statements_per_run"),
-                          r.get("sql_ms_per_run"), r.get("charts"),
+                          r.get("sql_ms_per_run"), r.get("cold_ms"), r.get("cold_statements"), r.get("cold_sql_ms"),
+                          r.get("charts"),
                           ", ".join(f"{x / 1024:.0f}" for x in r.get("deck_json_bytes", [])) or "-",
                           mark(r.get("median_ms"), TARGETS["page_median_ms"])] for k, r in s["pages"].items()]), ""]
-        sts = s.get("statements", [])
-        if sts:
-            shown = [x for x in sts if x["p95_ms"] > TARGETS["statement_p95_ms"]] or sts[:10]
-            shown = shown[:40]
-            lines += ["### Statements on warm reruns, slowest first", "",
-                      f"{len(sts)} distinct statements (SQL and parameters) across all pages; "
-                      + (f"{sum(1 for x in sts if x['p95_ms'] > TARGETS['statement_p95_ms'])} over "
-                         f"{TARGETS['statement_p95_ms']:g} ms p95, listed here." if shown is not sts[:10]
+        cold = [x for x in s.get("cold_statements", []) if "p95_ms" in x]
+        broken = [x for x in s.get("cold_statements", []) if "error" in x]
+        if cold:
+            over = [x for x in cold if x["p95_ms"] > TARGETS["statement_p95_ms"]]
+            shown = (over or cold[:10])[:40]
+            lines += ["### Statements of a page's first run, slowest first", "",
+                      f"{len(cold)} distinct read statements (SQL and parameters) across the pages; "
+                      + (f"{len(over)} over {TARGETS['statement_p95_ms']:g} ms p95"
+                         + (", the 40 slowest listed." if len(over) > 40 else ", listed.") if over
                          else "none over the target; the ten slowest:"), "",
-                      table(["page", "p95 ms", "median ms", "per rerun", "statement"],
-                            [[x["page"], x["p95_ms"], x["median_ms"], x["per_rerun"],
-                              "`" + x["sql"][:160].replace("|", "\\|") + ("..." if len(x["sql"]) > 160 else "") + "`"]
+                      table(["page", "p95 ms", "median ms", "in the page ms", "rows", "statement"],
+                            [[x["page"], x["p95_ms"], x["median_ms"], x["in_page_ms"], x["rows"], _sql_cell(x["sql"])]
                              for x in shown]), ""]
+        if broken:
+            lines += ["Statements that could not be re-run on their own: "
+                      + "; ".join(f"{x['page']}: {x['error']}" for x in broken[:10]), ""]
+        sts = s.get("statements", [])
+        lines += ["### Statements a warm rerun still runs", "",
+                  (f"{len(sts)} distinct statements; slowest first:" if sts else "None: every page's warm rerun is "
+                   "answered from its caches."), ""]
+        if sts:
+            lines += [table(["page", "p95 ms", "median ms", "per rerun", "statement"],
+                            [[x["page"], x["p95_ms"], x["median_ms"], x["per_rerun"], _sql_cell(x["sql"])]
+                             for x in sts[:40]]), ""]
     if q:
         syn = res.get("synthetic", {})
         lines += ["## Query functions, real data and every English ward", "", *_when(q),
