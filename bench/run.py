@@ -706,7 +706,7 @@ def report(res: dict) -> str:
         profiles.append((f"Query: {key} (medians of 20 runs per statement)", text))
     analysis = BENCH / "analysis.md"
     if analysis.is_file():
-        lines += ["## Analysis of targets missed", "", analysis.read_text().strip(), ""]
+        lines += ["## Analysis", "", analysis.read_text().strip(), ""]
     if profiles:
         lines += ["## Profiles of targets missed", ""]
         for title, text in profiles:
