@@ -475,7 +475,7 @@ def versions() -> dict:
 def _when(part: dict) -> list[str]:
     bits = []
     if part.get("measured_at"):
-        bits.append(f"Measured {part['measured_at']}" + (" (quick run)" if part.get("quick") else ""))
+        bits.append(f"Section finished {part['measured_at']}" + (" (quick run)" if part.get("quick") else ""))
     if part.get("load_before"):
         bits.append(f"load average (1, 5, 15 min) {part['load_before']} before, {part.get('load_avg')} after")
     return [". ".join(bits) + ".", ""] if bits else []
