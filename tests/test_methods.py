@@ -40,6 +40,17 @@ def test_quartiles_as_lait_on_real_data(con_full):
 
 # ---------------------------------------------------------------- 2. KS4 teacher-assessed years
 
+def test_every_graded_ks4_measure_has_the_assessed_years_and_destinations_do_not(con_full):
+    graded = ["ks4_attainment8", "ks4_progress8", "ks4_eng_maths_94", "lait_avg_attain8_score_asian",
+              "lait_fsm_avg_prog8_score", "lait_engbac9_4", "lait_engmaths9_5", "lait_cin_engmaths9_4",
+              "lait_lac_ks4_avg_attain8"]
+    for ind in graded:
+        assert queries.indicator(con_full, ind)["not_comparable"] == [2020, 2021], ind
+    for ind in ["lait_ks4_des_apprentice", "lait_ks4_des_notsus", "lait_ks4_sen_des_incspec", "gld",
+                "ks2_rwm_expected"]:
+        assert queries.indicator(con_full, ind)["not_comparable"] == [], ind
+
+
 def test_attainment8_teacher_assessed_years_stand_alone(con_full):
     meta = queries.indicator(con_full, "ks4_attainment8")
     assert meta["not_comparable"] == [2020, 2021]
