@@ -121,7 +121,7 @@ def test_ks2_reading_progress_shown_as_published(con_full, full_db):
     assert tile.derby == -0.95 and tile.value_text() == "\u22120.95" and "Derby \u22120.95" in tile.sentence
     at = run_page(full_db, "pages/schools.py", {"ind": "ks2_progress_reading"})
     assert not at.exception
-    years = next(df.value for df in at.dataframe if "Quartile among local authorities (A = best)" in df.value.columns)
+    years = next(df.value for df in at.table if "Quartile among local authorities (A = best)" in df.value.columns)
     assert years.set_index("Period").loc["2022/23", "Derby"] == "\u22120.95"
     # no raw missing markers leak into the table (issue 12, item 11)
     text = years.astype(str).to_numpy().ravel().tolist()
