@@ -97,9 +97,11 @@ def _p(text, style) -> "Paragraph":
 
 def svg_drawing(svg: str, width: float | None = None, height: float | None = None):
     """An SVG (from vl-convert) as a reportlab Drawing scaled to fit `width` x `height` points."""
+    from reportlab import rl_config
     from svglib.svglib import svg2rlg
 
     _fonts()
+    rl_config.shapeChecking = 0  # svglib builds thousands of shapes; checking each attribute took most of the time
     drawing = svg2rlg(io.BytesIO(svg.encode("utf-8")))
     if drawing is None:
         raise ValueError("the chart's SVG could not be read")

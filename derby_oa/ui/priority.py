@@ -374,7 +374,7 @@ def year_section(meta: dict, table: pd.DataFrame, breakdown: str, key: str) -> N
                "convention, A (best quarter) to D, among local authorities with a value that year. Compared with "
                "England uses Derby's Wilson 95% interval where pupil counts are published; otherwise it cannot be "
                "judged.")
-    widgets.fitted_dataframe(table)
+    widgets.reading_table(table, f"{meta['title']}: rank, quartile and significance by year")
     st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table),
                        f"{widgets.slug(meta['indicator_id'] + '-' + breakdown)}-by-year.csv", "text/csv",
                        key=f"csv-years-{key}")
@@ -404,7 +404,7 @@ def glance_section(ids: list[str], group_id: str, page: str) -> None:
                "plan's own figure where it sets a target, else the published figure; or the first comparable "
                "year); rank among statistical neighbours and LAIT quartile band among all local authorities in "
                "that year, 1 and A = best. x: not available; z: not applicable.")
-    widgets.fitted_dataframe(table)
+    widgets.reading_table(table, "Every indicator at a glance")
     st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), f"{page}-at-a-glance.csv", "text/csv",
                        key=f"csv-glance-{page}")
 

@@ -249,30 +249,10 @@ def _cell(value, decimals: int | None = None) -> tuple[str, bool]:
     return _html.escape(str(value)), False
 
 
-# Short headers (the full wording is the header's tooltip and in the caption) and widths, so that the reading
-# tables fit a 1366 px screen beside the sidebar without hiding a column.
-SHORT_COLUMNS = {
-    "Indicator": ("Indicator", 230), "Latest": ("Latest", 64), "Period": ("Period", 64), "Derby": ("Derby", 58),
-    "England": ("England", 62), "Unit": ("Unit", 52), "Gap": ("Gap", 52), "Since": ("Since", 64),
-    "Change": ("Change", 60), "Gap (Derby - England)": ("Gap", 56),
-    "Direction of travel": ("Direction", 98), "Compared with England": ("vs England", 104),
-    "Rank among neighbours": ("Rank (neighbours)", 92), "Quartile (A best)": ("Quartile", 62),
-    "Derby 95% interval": ("95% interval", 96), "How judged": ("How judged", 126),
-    "Rank among statistical neighbours (1 = best)": ("Rank (neighbours)", 92),
-    "Quartile among local authorities (A = best)": ("Quartile (LAs)", 84),
-    "Rank among local authorities": ("Rank (LAs)", 84),
-}
-
-
-def fitted_dataframe(table: pd.DataFrame) -> None:
-    """`st.dataframe` with short headers (full wording on hover), widths that fit 1366 px, and every row shown."""
-    config = {}
-    for col in table.columns:
-        if col in SHORT_COLUMNS:
-            label, width = SHORT_COLUMNS[col]
-            config[col] = st.column_config.Column(label, help=col, width=width)
-    height = 35 * (min(len(table), 25) + 1) + 3  # every row shown (up to 25): no scrolling inside the table
-    st.dataframe(table, hide_index=True, width="stretch", height=height, column_config=config)
+def reading_table(table: pd.DataFrame, label: str) -> None:
+    """A table read rather than explored: plain HTML (`st.table`) whose long headers and cells wrap to fit a
+    1366 px screen; no data grid for the browser to load."""
+    st.table(table, hide_index=True, alt=label)
 
 
 def fit_table(table: pd.DataFrame, label: str, decimals: dict[str, int] | None = None) -> None:
