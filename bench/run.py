@@ -583,7 +583,7 @@ def report(res: dict) -> str:
                         + ([["`python -m derby_oa pack` (board pack PDF)", b["pack"]["seconds"], b["pack"]["peak_mb"],
                              b["pack"].get("cpu_s"), f"{b['pack'].get('kb')} KB"]] if "pack" in b else [])), ""]
     if s:
-        lines += ["## Server time per page (AppTest, warm)", "", *_when(s),
+        lines += ["## Server time per page (AppTest: warm reruns, and the first run with caches empty)", "", *_when(s),
                   "Each page's first run is made with every cache emptied (Streamlit's and the app's kept results), "
                   "as after a new database version; then two runs fill the caches and "
                   f"{s['repeats']} more are timed in the same session (*warm*: their median and p95). Every SQL "
