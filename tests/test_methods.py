@@ -17,7 +17,7 @@ from test_priorities import chart_specs, point_data
 
 
 def _tiles(con) -> dict[str, headlines.Tile]:
-    return {t.indicator_id + ":" + t.breakdown: t for t in tiles_view.compute(con)}
+    return {t.indicator_id + ":" + t.breakdown: t for t in headlines.tiles_for(con)}
 
 
 # ---------------------------------------------------------------- 1. quartile bands as LAIT computes them

@@ -33,7 +33,7 @@ def _assessments() -> list[targets.Assessment]:
     return targets.assess_many(connection.get_con())
 
 
-def assessments(con) -> list[targets.Assessment]:
+def assessments() -> list[targets.Assessment]:
     """Every target's assessment, plan targets first (kept per database version; officers' drafts apart)."""
     return _assessments()
 
