@@ -175,7 +175,11 @@ def test_priority_page_presentation_mode(full_db):
     assert len(grids) == 1 and 'aria-label="Attainment 8"' in grids[0]
     # the at-a-glance table is left out on the shared screen; the in-depth section stays
     assert not [df for df in [*at.dataframe, *at.table] if "Rank among neighbours" in df.value.columns]
-    assert at.get("vega_lite_chart")
+    # charts are static SVG pictures of the same specs on the shared screen (no chart library to load) ...
+    assert not at.get("vega_lite_chart") and len(at.get("image")) >= 2
+    # ... and the interactive chart is one toggle away
+    at.toggle(key=next(t.key for t in at.toggle if t.key.startswith("interactive-trend-"))).set_value(True).run()
+    assert len(at.get("vega_lite_chart")) == 1
 
 
 def test_positions_need_enough_areas():

@@ -156,8 +156,32 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     return spec
 
 
+_SVGS: "OrderedDict[int, tuple]" = OrderedDict()  # id(chart) -> (chart, SVG text), like _SPECS
+
+
+def static_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as SVG text through vl-convert (the same spec the interactive chart draws), made once per chart."""
+    with _SPECS_LOCK:
+        kept = _SVGS.get(id(chart))
+        if kept is not None and kept[0] is chart:
+            return kept[1]
+    svg = charts.export_image(chart, "svg").decode("utf-8")
+    with _SPECS_LOCK:
+        _SVGS[id(chart)] = (chart, svg)
+        while len(_SVGS) > 128:
+            _SVGS.popitem(last=False)
+    return svg
+
+
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
-    """Draw an Altair chart from its kept Vega-Lite dict (the app's theme off, the container's width)."""
+    """Draw an Altair chart from its kept Vega-Lite dict (the app's theme off, the container's width).
+
+    In presentation mode (the board's shared screen) the chart is a static SVG image of the same spec, so the
+    page loads no chart library; the interactive chart is one toggle away."""
+    if st.query_params.get("present") == "1" and not st.toggle(
+            "Interactive chart", key=f"interactive-{key}", help="Hover for values; the picture shows the same data."):
+        st.image(static_svg(chart), width="stretch")
+        return
     spec = vega_spec(chart)
     st.vega_lite_chart({**spec, "datasets": dict(spec.get("datasets") or {})}, theme=None, width="stretch", key=key)
 
