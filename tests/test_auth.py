@@ -5,9 +5,6 @@ officer=NAME)`) or, for the fallback accounts, by filling the sidebar form again
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -82,19 +79,14 @@ def test_password_hashes_are_salted_and_verify_only_the_password():
         passwords.hash_password("short")
 
 
-def _cli(*args: str, stdin: str = ""):
-    return subprocess.run([sys.executable, "-m", "derby_oa", *args], cwd=ROOT, input=stdin, capture_output=True,
-                          text=True, timeout=60)
-
-
-def test_officer_hash_command_prints_secrets_lines_that_verify():
-    out = _cli("officer-hash", "jsmith", "--name", "Jo Smith", stdin="a long pass phrase\na long pass phrase\n")
+def test_officer_hash_command_prints_secrets_lines_that_verify(cli):
+    out = cli("officer-hash", "jsmith", "--name", "Jo Smith", stdin="a long pass phrase\na long pass phrase\n")
     assert out.returncode == 0, out.stderr
     section = tomllib.loads(out.stdout)["officers"]["jsmith"]
     assert section["name"] == "Jo Smith"
     assert passwords.verify_password("a long pass phrase", section["password_hash"])
     assert "a long pass phrase" not in out.stdout
-    differ = _cli("officer-hash", "jsmith", stdin="a long pass phrase\nanother pass phrase\n")
+    differ = cli("officer-hash", "jsmith", stdin="a long pass phrase\nanother pass phrase\n")
     assert differ.returncode == 1 and "the two passwords differ" in differ.stderr
 
 
@@ -346,14 +338,12 @@ def test_officer_publishes_a_draft_on_the_history_view(drafted):
     assert at.dataframe[0].value["state"].tolist() == ["published"]
 
 
-def test_cli_commits_drafts_unless_told_to_publish(db_copy):
-    env = {**os.environ, "DERBY_OA_DB": str(db_copy)}
+def test_cli_commits_drafts_unless_told_to_publish(db_copy, cli):
     _write(db_copy, f"DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
                     f"AND area_code = '{ENGLAND}' AND breakdown = 'girls'")
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "derby_oa", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return cli(*args, db=db_copy)
 
     done = run("load", str(ROOT / "data/upload_template.csv"), "--commit")
     assert done.returncode == 0 and "a draft that only signed-in officers see" in done.stdout

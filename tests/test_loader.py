@@ -6,9 +6,6 @@ published files (the EES EYFSP tidy CSV and a Fingertips NEET extract) via the `
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -426,37 +423,31 @@ def test_ees_file_with_an_unknown_measure_needs_a_choice(db_copy, raw):
 
 # ---- command line -------------------------------------------------------------------------------------------
 
-def _cli(path: Path, *args: str):
-    env = {**os.environ, "DERBY_OA_DB": str(path)}
-    return subprocess.run([sys.executable, "-m", "derby_oa", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
-def test_cli_dry_run_commit_and_undo(db_copy, tmp_path):
+def test_cli_dry_run_commit_and_undo(db_copy, cli):
     write(db_copy, "DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
                    "AND area_code = 'E92000001' AND breakdown = 'girls'")
     before = fingerprint(db_copy)
-    dry = _cli(db_copy, "load", str(ROOT / "data/upload_template.csv"))
+    dry = cli("load", str(ROOT / "data/upload_template.csv"), db=db_copy)
     assert dry.returncode == 0, dry.stderr
     assert "1 new rows" in dry.stdout and "Dry run: nothing written" in dry.stdout
     assert fingerprint(db_copy) == before
-    done = _cli(db_copy, "load", str(ROOT / "data/upload_template.csv"), "--commit", "--officer", "C. Officer")
+    done = cli("load", str(ROOT / "data/upload_template.csv"), "--commit", "--officer", "C. Officer", db=db_copy)
     assert done.returncode == 0, done.stderr
     assert "Loaded upload 1 (upload:1): 1 new rows, 0 changed values" in done.stdout
-    undo = _cli(db_copy, "undo-upload")
+    undo = cli("undo-upload", db=db_copy)
     assert undo.returncode == 0 and "Undid upload 1" in undo.stdout
     assert fingerprint(db_copy, ("observations",)) == {"observations": before["observations"]}
 
 
-def test_cli_refuses_bad_files_with_exit_code_and_reason(db_copy, tmp_path):
+def test_cli_refuses_bad_files_with_exit_code_and_reason(db_copy, tmp_path, cli):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(template("gld,E06000015,2017/18,all,140,,"))
-    out = _cli(db_copy, "load", str(bad), "--commit")
+    out = cli("load", str(bad), "--commit", db=db_copy)
     assert out.returncode == 1
     assert "row 1, field 'value': 140 is outside the range" in out.stdout
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    out = _cli(db_copy, "load", str(empty))
+    out = cli("load", str(empty), db=db_copy)
     assert out.returncode == 1 and "refused: empty.csv is empty" in out.stderr
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from db_support import copy_database
 from derby_oa import db, fetch, loader, sql_guard
 from derby_oa.__main__ import main
 from derby_oa.build import build
@@ -94,13 +95,11 @@ def test_a_first_build_with_no_data_says_so_in_one_line(tmp_path, no_downloads, 
 
 # ---- the machine failing: one line each ---------------------------------------------------------------------
 
-@pytest.fixture
-def cli_db(default_db, tmp_path, monkeypatch, no_downloads) -> Path:
-    """A copy of the embedded-default build with one upload committed, as the configured database."""
-    path = tmp_path / "db" / "derby_oa.duckdb"
-    path.parent.mkdir()
+@pytest.fixture(scope="session")
+def committed_db(default_db, tmp_path_factory) -> Path:
+    """The embedded-default build with one upload committed (made once; tests write to copies)."""
+    path = tmp_path_factory.mktemp("committed") / "derby_oa.duckdb"
     path.write_bytes(default_db.read_bytes())
-    monkeypatch.setenv("DERBY_OA_DB", str(path))
     con = db.connect(path)
     try:
         report = loader.validate(con, "first.csv", b"indicator_id,area_code,period,breakdown,value\n"
@@ -108,6 +107,15 @@ def cli_db(default_db, tmp_path, monkeypatch, no_downloads) -> Path:
     finally:
         con.close()
     loader.commit(report, path)
+    return path
+
+
+@pytest.fixture
+def cli_db(committed_db, tmp_path, monkeypatch, no_downloads) -> Path:
+    """A copy of the embedded-default build with one upload committed (and its uploads record and history), as
+    the configured database."""
+    path = copy_database(committed_db, tmp_path / "db" / "derby_oa.duckdb")
+    monkeypatch.setenv("DERBY_OA_DB", str(path))
     (tmp_path / "second.csv").write_bytes(b"indicator_id,area_code,period,breakdown,value\n"
                                           b"gld,E06000015,2018/19,all,70.7\n")
     return path
