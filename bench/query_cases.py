@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from derby_oa import config
-from derby_oa.queries import core, explore, overview, schools, target_data, ward_fit, wards
+from derby_oa.queries import core, explore, overview, schools, targets as target_data, ward_fit, wards
 
 Case = tuple[str, Callable, Callable | None]
 

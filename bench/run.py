@@ -95,7 +95,7 @@ def mark(value: float | None, target: float) -> str:
 
 def bench_build(db: Path) -> dict:
     """Time and size of the full build and of the embedded default."""
-    from derby_oa.build import build
+    from derby_oa.build.pipeline import build
 
     out = {}
     for label, kwargs, path in (("full", {}, db), ("default", {"adapters": ()}, OUT / "default.duckdb")):
@@ -491,7 +491,7 @@ def main() -> None:
         return
     import browser_support as bs
     import synthetic
-    from derby_oa.db import connect
+    from derby_oa.storage.db import connect
 
     pages = bs.app_pages()
     db = OUT / "full.duckdb"

@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from derby_oa import config, fetch
-from derby_oa.schema import DDL
+from derby_oa import config
+from derby_oa.build import fetch
+from derby_oa.storage.schema import DDL
 
 LOOKUP = "ons_lookups/csv/135.csv"  # LSOA11 -> WD19 -> LAD19, England and Wales
 SOURCE_ID = "synthetic_benchmark"

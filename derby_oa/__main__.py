@@ -10,12 +10,12 @@ import argparse
 import os
 import sys
 
-from .errors import BuildRefused, InputError
+from derby_oa.errors import BuildRefused, InputError
 
 
 def _build(args) -> int:
-    from .build import build
-    from .store import DatabaseDamaged
+    from derby_oa.build.pipeline import build
+    from derby_oa.storage.store import DatabaseDamaged
 
     try:
         report = build(discard_uploads=args.discard_uploads, allow_fallback=args.allow_fallback)
@@ -30,8 +30,9 @@ def _open_database():
     """The read-only database, or None after saying on stderr that it is missing or damaged."""
     import duckdb
 
-    from . import config, db
-    from .errors import explain
+    from derby_oa import config
+    from derby_oa.storage import db
+    from derby_oa.errors import explain
 
     try:
         return db.connect()
@@ -45,7 +46,8 @@ def _open_database():
 
 def _sql(args) -> int:
     """Run one guarded read-only query; CSV to stdout, or the refusal on stderr with exit 1."""
-    from . import exports, sql_guard
+    from derby_oa.viz import exports
+    from derby_oa.console import guard as sql_guard
 
     con = _open_database()
     if con is None:
@@ -63,8 +65,9 @@ def _sql(args) -> int:
 
 def _load(args) -> int:
     """Validate a file (dry run: print the report); with --commit, write it atomically."""
-    from . import config, loader
-    from .write_lock import WriteBusy
+    from derby_oa import config
+    from derby_oa.uploads import loader
+    from derby_oa.storage.write_lock import WriteBusy
 
     con = _open_database()
     if con is None:
@@ -99,8 +102,8 @@ def _load(args) -> int:
 
 def _publish(args) -> int:
     """Publish a draft upload."""
-    from . import loader
-    from .write_lock import WriteBusy
+    from derby_oa.uploads import loader
+    from derby_oa.storage.write_lock import WriteBusy
 
     try:
         name = loader.publish(args.upload_id)
@@ -115,7 +118,7 @@ def _officer_hash(args) -> int:
     """Ask for a password twice (never echoed) and print the secrets.toml lines of a fallback officer account."""
     import getpass
 
-    from .passwords import MIN_LENGTH, hash_password
+    from derby_oa.passwords import MIN_LENGTH, hash_password
 
     if sys.stdin.isatty():
         first, second = getpass.getpass("Password: "), getpass.getpass("Again: ")
@@ -137,8 +140,8 @@ def _officer_hash(args) -> int:
 
 def _undo(args) -> int:
     """Undo the most recent upload."""
-    from . import loader
-    from .write_lock import WriteBusy
+    from derby_oa.uploads import loader
+    from derby_oa.storage.write_lock import WriteBusy
 
     try:
         result = loader.undo_last()
@@ -155,7 +158,8 @@ def _pack(args) -> int:
     import datetime as dt
     import time
 
-    from . import config, db, pack
+    from derby_oa import config, pack
+    from derby_oa.storage import db
 
     try:
         since = dt.date.fromisoformat(args.since) if args.since else dt.date.today() - dt.timedelta(days=30)
@@ -180,8 +184,8 @@ def _username(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .loader import DEFAULT_ATTRIBUTION, DEFAULT_LICENCE, MAX_BYTES
-    from .sql_guard import ROW_CAP, TIME_LIMIT
+    from derby_oa.uploads.loader import DEFAULT_ATTRIBUTION, DEFAULT_LICENCE, MAX_BYTES
+    from derby_oa.console.guard import ROW_CAP, TIME_LIMIT
 
     parser = argparse.ArgumentParser(prog="python -m derby_oa", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -229,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as exc:  # the machine, not the input: one line, never a traceback
-        from . import config
-        from .errors import explain
+        from derby_oa import config
+        from derby_oa.errors import explain
 
         if os.environ.get("DERBY_OA_TRACEBACK", "") not in ("", "0"):
             raise

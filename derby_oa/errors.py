@@ -61,7 +61,7 @@ def explain(exc: BaseException, db_path) -> str:
     if any(d in text for d in damaged) and type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
         import re
 
-        from .config import uploads_record_path
+        from derby_oa.config import uploads_record_path
 
         detail = re.sub(re.escape(db_path.name) + r"\.\w+\.tmp", db_path.name, _first_line(exc))  # its working copy
         record = uploads_record_path(db_path)

@@ -14,7 +14,7 @@ import math
 from typing import Iterable
 
 import pandas as pd
-from .vocabulary import PLAN_SOURCE
+from derby_oa.vocabulary import NO_DATA_LABEL, PLAN_SOURCE
 
 SYMBOLS = {"c": "c", "x": "x", "z": "z"}
 SYMBOL_WORDS = {"c": "c (suppressed)", "x": "x (not available)", "z": "z (not applicable)"}
@@ -161,3 +161,15 @@ def retrieved_text(text) -> str:
         return str(text)
     return (f"pinned published file of {m.group(2)}" if m.group(2)
             else "pinned published file (version and hash in data/manifest.tsv)")
+
+
+def with_unit_words(value: float | None, decimals: int = 1, unit: str = "") -> str:
+    """Map and ward labels (thousands separators, unit words, "no data"): `12.3%`, `12,345`, `123.4 per 100,000`, or "no data"."""
+    if is_missing(value):
+        return NO_DATA_LABEL
+    text = f"{value:,.{decimals}f}"
+    if unit == "%":
+        return text + "%"
+    if unit and unit not in ("score", "count", "rank"):
+        return f"{text} {unit}"
+    return text

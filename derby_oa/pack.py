@@ -16,8 +16,11 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from . import charts, comparisons, config, headlines, history, narrative, queries, sparklines, stats, targets
-from .queries import overview as overview_queries
+from derby_oa.viz import charts, sparklines
+from derby_oa.analysis import comparisons, headlines, narrative, targets
+from derby_oa import config, queries, stats
+from derby_oa.build import history
+from derby_oa.queries import overview as overview_queries
 
 PAGE_TITLE = "Derby Opportunity Area partnership board: board pack"
 FONT_CANDIDATES = {
@@ -127,7 +130,7 @@ def _tiles(con) -> tuple[list[headlines.Tile], pd.DataFrame, dict[str, dict]]:
 
 def _statuses(con) -> pd.DataFrame:
     try:
-        from . import targets
+        from derby_oa.analysis import targets
 
         return targets.assess_all(con)
     except Exception:  # the pack says so rather than failing
@@ -291,7 +294,7 @@ def _priority_pages(story, styles, con, tiles: list[headlines.Tile], metas) -> i
 def _targets_page(story, styles, statuses: pd.DataFrame) -> None:
     from reportlab.platypus import PageBreak
 
-    from . import targets
+    from derby_oa.analysis import targets
 
     story.append(PageBreak())
     story.append(_p("Targets and their status", styles["h1"]))
@@ -316,8 +319,8 @@ def _targets_page(story, styles, statuses: pd.DataFrame) -> None:
 
 def ward_highlights(con) -> pd.DataFrame:
     """For each outcome indicator with ward values (latest period, current wards): highest and lowest ward."""
-    from . import wards
-    from .queries import wards as ward_queries
+    from derby_oa.analysis.wards import ranking as wards
+    from derby_oa.queries import wards as ward_queries
 
     available = ward_queries.ward_indicators(con)
     rows = []
@@ -421,7 +424,7 @@ def build_pack(con, since: dt.date, db_path: Path | None = None, today: dt.date 
 
 def write_pack(out: Path, since: dt.date, db_path: Path | None = None) -> Path:
     """Write the pack for the database at `db_path` (default the configured one) to `out`."""
-    from . import db
+    from derby_oa.storage import db
 
     db_path = Path(db_path or config.db_path())
     con = db.connect(db_path)

@@ -7,7 +7,7 @@ never used to judge a target.
 """
 from __future__ import annotations
 
-from .config import KS4_ASSESSED, not_comparable  # noqa: F401  (the rule lives with the constants)
+from derby_oa.config import KS4_ASSESSED, not_comparable  # noqa: F401  (the rule lives with the constants)
 
 ASSESSED_NOTE = ("2019/20 and 2020/21 were awarded by centre- and teacher-assessed grades, not exams (DfE): "
                  "not comparable with exam years, so shown on their own and never joined or used to judge a target.")

@@ -4,6 +4,9 @@ Every page, chart, table and export takes its labels from here, so one group rea
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 PLAN_SOURCE = "plan_2017"  # source_id of the delivery plan's own figures and targets
 
 # Pupil groups (observations.breakdown), as a label or a column heading.
@@ -26,3 +29,26 @@ OBSERVATION_STATUSES = {
     "x": "x: not available",
     "z": "z: not applicable",
 }
+
+
+NO_DATA_LABEL = "no data"  # a ward, area or year without a value, in maps, tables and sentences
+SCHOOL_CAPTION = "School figures are by school location, not by where pupils live."
+
+# Polarities: which end of an indicator is worse.
+MOST_DEPRIVED_IS_ONE = re.compile(r"1\s*=\s*(the\s+)?most deprived", re.IGNORECASE)
+
+
+def worse_end(meta: Mapping) -> str | None:
+    """Which end of an indicator is worse: "low", "high", or None when neither is.
+
+    From the polarity (higher_is_better -> "low"; lower_is_better -> "high"); for indicators with
+    no polarity, national deprivation ranks and deciles whose definition says "1 = most deprived"
+    are worse when low. Population counts and the like have no worse end.
+    """
+    polarity = meta.get("polarity")
+    if polarity == "higher_is_better":
+        return "low"
+    if polarity == "lower_is_better":
+        return "high"
+    text = f"{meta.get('definition') or ''} {meta.get('title') or ''}"
+    return "low" if MOST_DEPRIVED_IS_ONE.search(text) else None

@@ -1,7 +1,8 @@
 """Data & sources: every publication with licence and attribution, indicator definitions, the build log."""
 import streamlit as st
 
-from derby_oa import formatting, queries, wards
+from derby_oa import formatting, queries
+from derby_oa.analysis.wards import ranking as wards
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
 

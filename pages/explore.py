@@ -6,7 +6,10 @@ import functools
 
 import streamlit as st
 
-from derby_oa import config, explore, exports, queries
+from derby_oa import config, queries
+from derby_oa.analysis import explore
+from derby_oa.viz import exports
+from derby_oa.viz import explore as explore_chart
 from derby_oa.queries import explore as xq
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
@@ -121,7 +124,7 @@ else:
                 st.info(f"{titles.get(ind, ind)}: no data for these areas, groups and years.")
                 continue
             meta = queries.indicator(con, ind)
-            chart, caption, table = explore.chart(rows, meta, kind, year=int(rows["year"].max()))
+            chart, caption, table = explore_chart.chart(rows, meta, kind, year=int(rows["year"].max()))
             st.subheader(meta["title"])
             widgets.chart_block(chart, table, f"{ind}-{kind}", caption, key=f"ex-chart-{ind}")
     st.caption(f"{len(data):,} rows. Missing values show the DfE symbol: c suppressed, x not available, "

@@ -6,7 +6,9 @@ URL state: `view` (load or history), and for EES and Fingertips files `ind` (ind
 """
 import streamlit as st
 
-from derby_oa import config, exports, loader, queries
+from derby_oa import config, queries
+from derby_oa.viz import exports
+from derby_oa.uploads import loader
 from derby_oa.queries import uploads as upload_queries
 from derby_oa.ui import auth, connection, widgets
 from derby_oa.ui.connection import get_con

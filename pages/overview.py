@@ -1,7 +1,9 @@
 """Board overview: one screen with the headline indicators of every priority, Derby against England."""
 import streamlit as st
 
-from derby_oa import exports, headlines, queries
+from derby_oa.viz import exports
+from derby_oa.analysis import headlines
+from derby_oa import queries
 from derby_oa.ui import since_view
 from derby_oa.ui import tiles as tiles_view
 from derby_oa.ui import widgets

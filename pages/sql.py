@@ -5,7 +5,9 @@ Signed-in officers only (their connection includes draft uploads).
 """
 import streamlit as st
 
-from derby_oa import exports, queries, sql_guard
+from derby_oa.viz import exports
+from derby_oa import queries
+from derby_oa.console import guard as sql_guard
 from derby_oa.ui import auth, widgets
 from derby_oa.ui.connection import get_con
 

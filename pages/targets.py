@@ -1,9 +1,9 @@
 """Targets and trajectories: is Derby on track for the plan's 2020/21 targets, and what would it take."""
 import streamlit as st
 
-from derby_oa import targets
-from derby_oa.queries import target_data as target_queries
-from derby_oa.ui import targets_view as view
+from derby_oa.analysis import targets
+from derby_oa.queries import targets as target_queries
+from derby_oa.ui import targets as view
 from derby_oa.ui import widgets
 from derby_oa.ui.connection import get_con
 

@@ -2,8 +2,8 @@
 worst off, and ranking."""
 import streamlit as st
 
-from derby_oa import wards
-from derby_oa.ui import school_layer, ward_fit_view, wards_view, widgets
+from derby_oa.analysis.wards import ranking as wards
+from derby_oa.ui import school_layer, ward_fit as ward_fit_view, wards as wards_view, widgets
 from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from derby_oa import fetch
+from derby_oa.build import fetch
 from derby_oa.errors import FetchError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def raw():
 @pytest.fixture(scope="session")
 def full_db(tmp_path_factory) -> Path:
     """A database built from the plan and every published source (mirror, cache or one download)."""
-    from derby_oa.build import build
+    from derby_oa.build.pipeline import build
 
     path = tmp_path_factory.mktemp("full") / "derby_oa.duckdb"
     report = build(path)
@@ -134,7 +134,7 @@ def full_db(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def default_db(tmp_path_factory) -> Path:
     """A database built from the embedded default only (the plan's figures, no published data)."""
-    from derby_oa.build import build
+    from derby_oa.build.pipeline import build
 
     path = tmp_path_factory.mktemp("default") / "derby_oa.duckdb"
     build(path, adapters=())
@@ -166,7 +166,7 @@ def cli(monkeypatch, capsys):
 
 @pytest.fixture
 def con_full(full_db):
-    from derby_oa.db import connect
+    from derby_oa.storage.db import connect
 
     con = connect(full_db)
     yield con
@@ -175,7 +175,7 @@ def con_full(full_db):
 
 @pytest.fixture
 def con_default(default_db):
-    from derby_oa.db import connect
+    from derby_oa.storage.db import connect
 
     con = connect(default_db)
     yield con

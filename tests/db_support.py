@@ -11,7 +11,8 @@ def copy_database(source: Path, target: Path) -> Path:
     The copy is what the source's owner would see: same uploads record and history, under the target's name
     (`<target stem>_uploads.duckdb`, `<target stem>_history.duckdb`); lock files are not copied.
     """
-    from derby_oa import config, history
+    from derby_oa import config
+    from derby_oa.build import history
 
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)

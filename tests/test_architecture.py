@@ -93,7 +93,7 @@ def test_cycle_finder_finds_a_cycle():
 
 def test_the_graph_sees_relative_and_package_imports():
     graph = internal_graph()
-    assert "derby_oa.config" in graph["derby_oa.fetch"]  # `from . import config`
+    assert "derby_oa.config" in graph["derby_oa.build.fetch"]  # `from . import config`
     assert "derby_oa.queries.core" in graph["derby_oa.queries"]  # `from .core import *`
 
 
@@ -119,10 +119,43 @@ def test_nothing_outside_the_ui_imports_it():
                   and any(d.startswith("derby_oa.ui") for d in deps)) == []
 
 
-# The schema and storage layer, and small shared rule tables with no imports of their own (series: years
-# that break a series).
-QUERY_LAYER_DEPENDENCIES = {"derby_oa", "derby_oa.config", "derby_oa.errors", "derby_oa.schema", "derby_oa.store",
-                            "derby_oa.vocabulary", "derby_oa.write_lock", "derby_oa.db", "derby_oa.series"}
+# Layers, lowest first: a module may import its own layer and those below it, never one above.
+LAYERS = [
+    ("shared", r"derby_oa(\.(config|errors|vocabulary|formatting|series|stats|text|passwords))?$"),
+    ("storage and source adapters", r"derby_oa\.(storage|ingest)(\.|$)"),
+    ("queries", r"derby_oa\.queries(\.|$)"),
+    ("analysis", r"derby_oa\.analysis(\.|$)"),
+    ("viz", r"derby_oa\.viz(\.|$)"),
+    ("operations", r"derby_oa\.(build|uploads|console|pack|__main__)(\.|$)"),
+    ("ui", r"derby_oa\.ui(\.|$)"),
+]
+
+
+def layer(module: str) -> int:
+    """The index in LAYERS of a derby_oa module (every module has one)."""
+    for i, (_, pattern) in enumerate(LAYERS):
+        if re.match(pattern, module):
+            return i
+    raise AssertionError(f"{module} is in no layer: add its folder to LAYERS")
+
+
+def test_every_module_has_a_layer_and_imports_only_downwards():
+    graph = internal_graph()
+    upward = sorted(f"{name} ({LAYERS[layer(name)][0]}) imports {dep} ({LAYERS[layer(dep)][0]})"
+                    for name, deps in graph.items() for dep in deps if layer(dep) > layer(name))
+    assert upward == []
+
+
+def test_the_layer_rule_catches_an_upward_import():
+    assert layer("derby_oa.queries.core") < layer("derby_oa.analysis.stats") < layer("derby_oa.viz.charts")
+    assert layer("derby_oa.viz.charts") < layer("derby_oa.ui.widgets")
+    assert layer("derby_oa.storage.store") < layer("derby_oa.queries.targets") < layer("derby_oa.build.pipeline")
+
+
+# Below the queries: storage and small shared rule tables (series: years that break a series).
+QUERY_LAYER_DEPENDENCIES = {"derby_oa", "derby_oa.config", "derby_oa.errors", "derby_oa.storage",
+                            "derby_oa.storage.schema", "derby_oa.storage.store", "derby_oa.storage.write_lock",
+                            "derby_oa.storage.db", "derby_oa.vocabulary", "derby_oa.series"}
 
 
 def test_queries_use_only_the_schema_and_storage_layer():

@@ -15,7 +15,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from apptest_support import OFFICER, run_page
-from derby_oa import db, exports, loader, passwords, queries
+from derby_oa.storage import db
+from derby_oa.viz import exports
+from derby_oa.uploads import loader
+from derby_oa import passwords, queries
 from derby_oa.queries import explore as xq
 from derby_oa.queries import uploads as upload_queries
 from derby_oa.queries import visibility
@@ -117,7 +120,7 @@ def test_anonymous_visitor_sees_no_write_controls_and_no_console(full_db, page, 
 
 
 def test_anonymous_visitor_cannot_add_or_remove_local_targets(db_copy):
-    from derby_oa import targets
+    from derby_oa.analysis import targets
 
     targets.add_local_target({"target_id": "gld_local", "indicator_id": "gld", "breakdown": "all",
                               "kind": "exceed_comparator", "area_code": DERBY, "baseline_year": 2023,
@@ -213,7 +216,7 @@ EXPLORE = {"ind": "gld", "area": f"{DERBY},{ENGLAND}", "bd": "all,girls", "view"
 
 def _table(at) -> pd.DataFrame:
     """The explorer's tidy table indexed by area code and breakdown id."""
-    from derby_oa.explore import BREAKDOWN_LABELS
+    from derby_oa.analysis.explore import BREAKDOWN_LABELS
 
     ids = {label: key for key, label in BREAKDOWN_LABELS.items()}
     table = at.dataframe[0].value
@@ -308,7 +311,7 @@ def test_change_history_records_a_draft_only_when_it_is_published(drafted):
     """The 'since last meeting' history is what viewers saw: a draft shows up when it is published."""
     import datetime as dt
 
-    from derby_oa import history
+    from derby_oa.build import history
 
     def derby_gld(report) -> list:
         items = report.items
@@ -452,7 +455,7 @@ def test_upload_file_name_officer_name_and_licence_are_shown_as_text(db_copy):
 
 
 def test_local_target_description_is_shown_as_text(db_copy):
-    from derby_oa import targets
+    from derby_oa.analysis import targets
 
     targets.add_local_target({"target_id": "gld_local", "indicator_id": "gld", "breakdown": "all",
                               "kind": "exceed_comparator", "area_code": DERBY, "baseline_year": 2023,

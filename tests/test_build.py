@@ -8,8 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from derby_oa import config, fetch
-from derby_oa.build import build
+from derby_oa import config
+from derby_oa.build import fetch
+from derby_oa.build.pipeline import build
 from derby_oa.errors import FetchError, InputError
 
 ROOT = Path(__file__).resolve().parent.parent

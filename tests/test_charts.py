@@ -4,7 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from derby_oa import charts, comparisons, queries
+from derby_oa.viz import charts
+from derby_oa.analysis import comparisons
+from derby_oa import queries
 
 
 def _layers(spec, inherited=None):

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from apptest_support import run_page
-from derby_oa import explore, queries
+from derby_oa.analysis import explore
+from derby_oa.viz import explore as explore_chart
+from derby_oa import queries
 from derby_oa.queries import explore as xq
 
 DERBY, ENGLAND = "E06000015", "E92000001"
@@ -95,7 +97,7 @@ def _datasets(chart) -> list[pd.DataFrame]:
 
 def test_line_chart_leaves_gaps_and_breaks(con_full, gld):
     meta = queries.indicator(con_full, "gld")
-    chart, caption, table = explore.chart(gld, meta, "line")
+    chart, caption, table = explore_chart.chart(gld, meta, "line")
     drawn = max(_datasets(chart), key=len)
     assert set(drawn["series"]) == {"Derby", "England"}
     derby = drawn[drawn["series"] == "Derby"]
@@ -109,7 +111,7 @@ def test_line_chart_leaves_gaps_and_breaks(con_full, gld):
 
 def test_bar_chart_ranks_one_year(con_full):
     df = xq.observations(con_full, ["gld"], [DERBY, ENGLAND, "E12000004"], ["all"], 2019, 2019)
-    chart, caption, table = explore.chart(df, queries.indicator(con_full, "gld"), "bar", year=2019)
+    chart, caption, table = explore_chart.chart(df, queries.indicator(con_full, "gld"), "bar", year=2019)
     assert "2018/19" in caption
     assert dict(zip(table["Area"], table["%"])) == {"Derby": 70.7, "England": 71.8, "East Midlands": 70.3}
 
@@ -117,7 +119,7 @@ def test_bar_chart_ranks_one_year(con_full):
 def test_line_chart_caps_series(con_full):
     codes = xq.group_codes(con_full, "sn_2025")
     df = xq.observations(con_full, ["gld"], codes, ["all"])
-    chart, caption, table = explore.chart(df, queries.indicator(con_full, "gld"), "line")
+    chart, caption, table = explore_chart.chart(df, queries.indicator(con_full, "gld"), "line")
     assert table["Series"].nunique() == explore.MAX_LINE_SERIES
     assert f"first {explore.MAX_LINE_SERIES} of 10 series" in caption
 

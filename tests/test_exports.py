@@ -8,7 +8,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from derby_oa import explore, exports, sql_guard
+from derby_oa.analysis import explore
+from derby_oa.viz import exports
+from derby_oa.console import guard as sql_guard
 from derby_oa.queries import explore as xq
 
 DANGEROUS = ["=1+1", "+44 1332", "-2+3", "@SUM(A1)", "\t=cmd", "\r=cmd", "  =HYPERLINK(\"http://x\")",

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from derby_oa import config, geometry, maps
+from derby_oa import config, formatting
+from derby_oa.viz import geometry, maps
 from derby_oa.ingest import Context, boundaries, boundaries_2023, iod, reference
 
 PLAN, CURRENT = config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT
@@ -268,8 +269,8 @@ def test_class_bounds_and_labels():
     assert maps.class_bounds([3, 3, 3]) == [(3, 3)]
     bounds = maps.class_bounds([0, 0, 0, 5, 10])
     assert maps.class_index(0, bounds) == 0 and maps.class_index(None, bounds) is None
-    assert maps.format_value(float("nan")) == "no data"
-    assert maps.format_value(12345, 0, "count") == "12,345"
+    assert formatting.with_unit_words(float("nan")) == "no data"
+    assert formatting.with_unit_words(12345, 0, "count") == "12,345"
     ranks = maps.rank_labels({"a": 1.0, "b": 3.0, "c": None})
     assert ranks["b"].startswith("Rank 1 of 2") and "no data" in ranks["c"]
     view = geometry.fit_view((-1.56, 52.86, -1.38, 52.97))

@@ -10,8 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from derby_oa import changes, fetch, history
-from derby_oa.build import build
+from derby_oa.analysis import changes
+from derby_oa.build import fetch, history
+from derby_oa.build.pipeline import build
 
 COLS = ["indicator_id", "area_code", "breakdown", "period", "year", "value", "status", "source_id"]
 

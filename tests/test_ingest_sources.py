@@ -7,7 +7,7 @@ import pytest
 
 from derby_oa.errors import InputError
 from derby_oa.ingest import Context, eyfsp_ees, fingertips, ncmp_obesity, neighbours, nomis, reference, slcn
-from derby_oa.schema import OBS_KEY, check_observations, conform_observations
+from derby_oa.storage.schema import OBS_KEY, check_observations, conform_observations
 
 DERBY, ENGLAND = "E06000015", "E92000001"
 

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from apptest_support import run_page
-from derby_oa import db, loader
-from derby_oa.build import build
+from derby_oa.storage import db
+from derby_oa.uploads import loader
+from derby_oa.build.pipeline import build
 from derby_oa.queries import uploads as upload_queries
 
 ROOT = Path(__file__).resolve().parent.parent

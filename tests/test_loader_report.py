@@ -7,7 +7,8 @@ import duckdb
 import pytest
 
 from apptest_support import OFFICER, run_page
-from derby_oa import db, loader
+from derby_oa.storage import db
+from derby_oa.uploads import loader
 
 HEADER = "indicator_id,area_code,period,breakdown,value,numerator,denominator"
 

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from apptest_support import run_page
-from derby_oa import charts, comparisons, config, formatting, headlines, queries, stats, targets
+from derby_oa.viz import charts
+from derby_oa.analysis import comparisons, headlines, targets
+from derby_oa import config, formatting, queries, stats
 from derby_oa.queries import collection
 from derby_oa.ui import tiles as tiles_view
 from test_priorities import chart_specs, point_data

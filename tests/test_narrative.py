@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from derby_oa import config, headlines, narrative, queries, stats
+from derby_oa import config, queries, stats
+from derby_oa.analysis import headlines, narrative
 from derby_oa.queries import overview as overview_queries
 
 MINUS = "\u2212"

@@ -54,7 +54,7 @@ def test_overview_full(full_db):
 
 def test_overview_shows_plan_target_status(full_db, con_full):
     """The tile shows exactly the status the Targets page gives that target (one status, not any of them)."""
-    from derby_oa import targets
+    from derby_oa.analysis import targets
 
     expected = targets.assess_all(con_full).set_index("target_id").loc["p1_gld_fsm_exceed_2021", "status"]
     at = run_page(full_db, PAGE)
@@ -113,7 +113,7 @@ def test_overview_embedded_default(default_db):
 
 def test_target_status_guard(monkeypatch):
     """A failing assessment leaves the tiles without target badges; statuses are shown in words."""
-    from derby_oa import targets
+    from derby_oa.analysis import targets
     from derby_oa.ui import tiles as tiles_view
 
     def broken(con):
@@ -123,7 +123,7 @@ def test_target_status_guard(monkeypatch):
     statuses = pd.DataFrame({"target_id": ["t"], "indicator_id": ["gld"], "breakdown": ["all"],
                              "kind": ["exceed_comparator"], "status": ["on track"], "rule": ["r"],
                              "target_year": [2021]})
-    from derby_oa import headlines
+    from derby_oa.analysis import headlines
     tile = headlines.Tile("gld", "all", "early_years", "GLD", "%", 1, "higher_is_better", period="2018/19",
                           year=2019, derby=70.7, england=71.8)
     html = tiles_view.tile_html(tile, statuses)
@@ -134,7 +134,8 @@ def test_target_status_guard(monkeypatch):
 
 @pytest.mark.parametrize("present", [False, True])
 def test_tile_html_words_for_every_status(present):
-    from derby_oa import headlines, stats
+    from derby_oa.analysis import headlines
+    from derby_oa import stats
     from derby_oa.ui import tiles as tiles_view
 
     since = headlines.Comparison("2015/16", 2016, "2018/19", 2019, 1.2, 1.2, 0.9, 1.0, stats.NO_CLEAR_CHANGE,

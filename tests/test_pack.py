@@ -8,7 +8,7 @@ import socket
 import pytest
 from pypdf import PdfReader
 
-from derby_oa import headlines
+from derby_oa.analysis import headlines
 
 SINCE = dt.date(2026, 11, 2)
 

@@ -253,7 +253,7 @@ PRIORITY_PAGES = {"pages/early_years.py": "early_years", "pages/schools.py": "sc
 @pytest.mark.parametrize("page", list(PRIORITY_PAGES))
 def test_priority_page_round_trip(page, full_db):
     """`ind`, `sn` and `group` (and `bd` where the indicator has pupil groups) reopen the same view."""
-    from derby_oa.headlines import BREAKDOWN_LABELS
+    from derby_oa.analysis.headlines import BREAKDOWN_LABELS
 
     prefix = PRIORITY_PAGES[page]
     first = run_page(full_db, page)
@@ -343,7 +343,7 @@ def test_wards_invalid_parameters_fall_back_with_notices(full_db):
 
 
 def test_targets_round_trip(full_db, con_full):
-    from derby_oa import targets
+    from derby_oa.analysis import targets
 
     measurable = [a.target["target_id"] for a in targets.assess_many(con_full) if a.measurable]
     first = run_page(full_db, "pages/targets.py")

@@ -8,7 +8,9 @@ import pyarrow as pa
 import pytest
 
 from apptest_support import run_page
-from derby_oa import charts, comparisons, config
+from derby_oa.viz import charts
+from derby_oa.analysis import comparisons
+from derby_oa import config
 
 PAGES = ["pages/early_years.py", "pages/schools.py", "pages/horizons.py", "pages/wellbeing.py"]
 

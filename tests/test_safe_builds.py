@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from db_support import copy_database
-from derby_oa import db, fetch, loader, sql_guard
+from derby_oa.storage import db
+from derby_oa.build import fetch
+from derby_oa.uploads import loader
+from derby_oa.console import guard as sql_guard
 from derby_oa.__main__ import main
-from derby_oa.build import build
+from derby_oa.build.pipeline import build
 from derby_oa.errors import BuildRefused
 
 SLCN = "bbc_child_speech/merged_sen_data_withperc.csv"

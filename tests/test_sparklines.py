@@ -6,7 +6,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from derby_oa import config, headlines, queries, sparklines
+from derby_oa import config, queries
+from derby_oa.analysis import headlines
+from derby_oa.viz import sparklines
 from derby_oa.queries import overview as overview_queries
 
 

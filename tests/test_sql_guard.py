@@ -10,8 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from derby_oa import db, sql_guard
-from derby_oa.sql_guard import QueryRefused
+from derby_oa.storage import db
+from derby_oa.console import guard as sql_guard
+from derby_oa.console.guard import QueryRefused
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from derby_oa import sql_guard
+from derby_oa.console import guard as sql_guard
 
 from apptest_support import OFFICER, run_page  # the console is for signed-in officers
 

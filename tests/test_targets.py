@@ -11,9 +11,12 @@ import pyarrow as pa
 import pytest
 
 from apptest_support import OFFICER, run_page
-from derby_oa import db, stats, target_charts, targets
+from derby_oa.storage import db
+from derby_oa import stats
+from derby_oa.viz import targets as target_charts
+from derby_oa.analysis import targets
 from derby_oa.errors import InputError
-from derby_oa.queries import target_data as target_queries
+from derby_oa.queries import targets as target_queries
 
 GLD_META = {"unit": "%", "decimals": 1, "polarity": "higher_is_better", "series_breaks": [2022],
             "not_collected": [2020, 2021], "title": "Good level of development", "short_title": "GLD"}
@@ -308,7 +311,7 @@ def test_unit_ranges_for_rank_and_count():
 
 
 def test_add_assess_keep_and_remove_a_local_target(db_copy):
-    from derby_oa.build import build
+    from derby_oa.build.pipeline import build
 
     row = targets.add_local_target({**VALID, "target_id": "gld_2027", "plan_words": "Beat England"},
                                           path=db_copy)

@@ -10,8 +10,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from derby_oa import loader, upload_formats
-from derby_oa.upload_formats import UploadRefused, read_rows
+from derby_oa.uploads import loader, formats as upload_formats
+from derby_oa.uploads.formats import UploadRefused, read_rows
 
 HEADER = "indicator_id,area_code,period,breakdown,value,numerator,denominator"
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from derby_oa import explore, headlines, targets, vocabulary, wards
+from derby_oa.analysis import explore, headlines, targets
+from derby_oa import vocabulary
+from derby_oa.analysis.wards import ranking as wards
 
 ROOT = Path(__file__).resolve().parent.parent
 

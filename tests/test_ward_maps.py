@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from derby_oa import config, geometry, maps
+from derby_oa import config, vocabulary
+from derby_oa.viz import geometry, maps
 from derby_oa.queries import wards as wq
 
 PLAN, CURRENT = config.WARD_VINTAGE_PLAN, config.WARD_VINTAGE_CURRENT
@@ -58,11 +59,11 @@ def test_class_labels_as_printed():
 
 
 def test_worse_end_from_polarity_and_definition():
-    assert maps.worse_end(meta_of("gld")) == "low"
-    assert maps.worse_end(meta_of("imd_most_deprived_decile_share")) == "high"
+    assert vocabulary.worse_end(meta_of("gld")) == "low"
+    assert vocabulary.worse_end(meta_of("imd_most_deprived_decile_share")) == "high"
     for ind in ("imd_decile", "imd_rank", "iod_income_decile", "iod_living_env_decile"):
-        assert maps.worse_end(meta_of(ind)) == "low", ind  # "1 = most deprived"
-    assert maps.worse_end(meta_of("population_0_15")) is None
+        assert vocabulary.worse_end(meta_of(ind)) == "low", ind  # "1 = most deprived"
+    assert vocabulary.worse_end(meta_of("population_0_15")) is None
     assert maps.dark_is_low(meta_of("imd_decile")) and not maps.dark_is_low(meta_of("imd_most_deprived_decile_share"))
     assert maps.direction_note(meta_of("imd_decile")) == "Darker = worse (lower values)"
     assert "neither end" in maps.direction_note(meta_of("population_total"))

@@ -13,7 +13,9 @@ import pyarrow.ipc as pa_ipc
 import pytest
 from apptest_support import run_page
 
-from derby_oa import charts, config, ward_need, ward_profiles, wards
+from derby_oa.viz import charts
+from derby_oa import config
+from derby_oa.analysis.wards import need as ward_need, profiles as ward_profiles, ranking as wards
 from derby_oa.queries import wards as wq
 
 PAGE = "pages/wards.py"

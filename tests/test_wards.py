@@ -12,7 +12,9 @@ import shapely
 from apptest_support import run_page
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
-from derby_oa import config, maps, stats, wards
+from derby_oa import config, stats
+from derby_oa.viz import maps
+from derby_oa.analysis.wards import ranking as wards
 from derby_oa.queries import wards as wq
 
 PAGE = "pages/wards.py"

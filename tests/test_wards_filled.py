@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from apptest_support import run_page
 
-from derby_oa import config, maps, wards
+from derby_oa import config, vocabulary
+from derby_oa.viz import maps
+from derby_oa.analysis.wards import ranking as wards
 from derby_oa.queries import schools as sq
 from derby_oa.queries import wards as wq
 
@@ -106,11 +108,11 @@ def test_page_school_layer(full_db):
     captions = "\n".join(c.value for c in at.caption)
     assert "by school location, not by where pupils live" in captions
     table = next(df.value for df in at.dataframe if "Ward (by school location)" in df.value.columns)
-    assert len(table) == len(layer["data"]) and (table["Note"] == maps.SCHOOL_CAPTION).all()
+    assert len(table) == len(layer["data"]) and (table["Note"] == vocabulary.SCHOOL_CAPTION).all()
 
 
 def test_fit_summary_names_wards_with_partial_coverage(con_full):
-    from derby_oa import wards_bestfit
+    from derby_oa.ingest import bestfit as wards_bestfit
     from derby_oa.queries import ward_fit as fq
     fit = fq.ward_fit(con_full, "idaci_rate_2019", "2019", config.WARD_VINTAGE_PLAN)
     assert len(fit) == 17 and fit.method.notna().all()

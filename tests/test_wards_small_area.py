@@ -4,8 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from derby_oa import config, maps, wards_bestfit
-from derby_oa.build import BuildReport, collect
+from derby_oa import config
+from derby_oa.viz import maps
+from derby_oa.ingest import bestfit as wards_bestfit
+from derby_oa.build.pipeline import BuildReport, collect
 
 ARBORETUM_23, ALLESTREE_23 = "E05015511", "E05015508"
 ARBORETUM_03, ALLESTREE_03 = "E05001770", "E05001768"

@@ -14,12 +14,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from derby_oa import build as build_module
-from derby_oa import config, db, loader, store, targets, write_lock
+from derby_oa.build import pipeline as build_module
+from derby_oa import config
+from derby_oa.storage import db, store, write_lock
+from derby_oa.uploads import loader
+from derby_oa.analysis import targets
 from derby_oa.__main__ import main
-from derby_oa.build import build
+from derby_oa.build.pipeline import build
 from derby_oa.errors import InputError
-from derby_oa.queries import target_data
+from derby_oa.queries import targets as target_data
 
 # Real processes and threads racing for the lock, and a write through the change history in every test:
 # seconds each, so out of the fast loop (`-m fast`) and in the whole run.

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import config
-from ..errors import InputError
-from . import Bundle, Context
+from derby_oa import config
+from derby_oa.errors import InputError
+from derby_oa.ingest import Bundle, Context
 
 TOLERANCE_M = 20.0
 DECIMALS = 5

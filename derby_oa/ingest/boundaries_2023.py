@@ -4,7 +4,7 @@ The simplification method is documented in `boundaries`.
 """
 from __future__ import annotations
 
-from .boundaries import CURRENT
+from derby_oa.ingest.boundaries import CURRENT
 
 SOURCE_ID = CURRENT.SOURCE_ID
 FILES = CURRENT.FILES

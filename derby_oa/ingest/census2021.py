@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config, stats
-from ..schema import conform_observations
-from . import Bundle, Context, rda, small_area
+from derby_oa import config, stats
+from derby_oa.storage.schema import conform_observations
+from derby_oa.ingest import Bundle, Context, rda, small_area
 
 SOURCE_ID = "ons_census2021"
 PROFICIENCY = "census2021/proficiency21_msoa21.rda"
@@ -53,7 +53,7 @@ def household_share(path: Path, category: str, wanted: tuple[str, ...]) -> pd.Da
     rda.require(df, file, ["lsoa21_code", "total_households", category, "n"])
     missing = set(wanted) - set(df[category])
     if missing:
-        from ..errors import InputError
+        from derby_oa.errors import InputError
         raise InputError(file, f"no '{sorted(missing)[0]}' rows", field=category)
     num = df[df[category].isin(wanted)].groupby("lsoa21_code")["n"].sum()
     den = df.groupby("lsoa21_code")["total_households"].first()

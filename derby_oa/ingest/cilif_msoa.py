@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config
-from ..errors import InputError
-from ..schema import conform_observations
-from . import Bundle, Context, small_area
-from .periods import financial
+from derby_oa import config
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import conform_observations
+from derby_oa.ingest import Bundle, Context, small_area
+from derby_oa.ingest.periods import financial
 
 SOURCE_ID = "dwp_cilif_msoa"
 INDICATOR = "cilif_bhc_msoa"

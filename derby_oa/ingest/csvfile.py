@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from derby_oa.errors import InputError
 
 
 def read_strict(path: Path | str, required: list[str], text: str | None = None, name: str | None = None) -> pd.DataFrame:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config, stats
-from ..errors import InputError
-from . import Bundle, Context
-from .periods import financial
+from derby_oa import config, stats
+from derby_oa.errors import InputError
+from derby_oa.ingest import Bundle, Context
+from derby_oa.ingest.periods import financial
 
 SOURCE_ID = "dwp_cilif"
 INDICATOR = "cilif_ahc"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..schema import OBS_COLUMNS
-from . import Bundle, Context, periods
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import OBS_COLUMNS
+from derby_oa.ingest import Bundle, Context, periods
 
 SOURCE_ID = "dfe_eyfsp_2013_2019"
 FILES = ("nesta_afs/APS_GLD_ELG_EXP_2013_2019.csv",

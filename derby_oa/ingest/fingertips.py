@@ -21,9 +21,9 @@ from typing import Callable
 
 import pandas as pd
 
-from ..errors import InputError
-from ..schema import OBS_COLUMNS
-from . import Bundle, Context, periods
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import OBS_COLUMNS
+from derby_oa.ingest import Bundle, Context, periods
 
 SOURCE_ID = "phe_fingertips"
 REQUIRED = ["area_code", "area_name", "period", "value", "indicator"]

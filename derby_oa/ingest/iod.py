@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import config
-from ..errors import InputError
-from ..schema import conform_observations
-from . import Bundle, Context
+from derby_oa import config
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import conform_observations
+from derby_oa.ingest import Bundle, Context
 
 SOURCE_ID = "mhclg_iod2019"
 FILES = (

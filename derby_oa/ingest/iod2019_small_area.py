@@ -1,5 +1,5 @@
 """IoD 2019 underlying indicators and sub-domains by LSOA (2011), from the R package `IMD`
-(`.rda`), carried to Derby's wards (both vintages) with `derby_oa.wards_bestfit`.
+(`.rda`), carried to Derby's wards (both vintages) with `derby_oa.ingest.bestfit`.
 
 * `idaci_rate_2019`: IDACI numerator (children 0-15 in income-deprived families) over the mid-2015
   population aged 0-15 (File 6); LSOA, ward (sums), Derby and England (sums). Numerators are
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config
-from ..schema import conform_observations
-from . import Bundle, Context, iod, rda, small_area
+from derby_oa import config
+from derby_oa.storage.schema import conform_observations
+from derby_oa.ingest import Bundle, Context, iod, rda, small_area
 
 SOURCE_ID = "mhclg_iod2019_indicators"
 INDICATORS = "iod2019/imd2019_england_lsoa11_indicators.rda"
@@ -55,7 +55,7 @@ def _row(ind, area, value, status="published", num=None, den=None, lo=None, hi=N
 
 def _area_totals(df: pd.DataFrame, area: str) -> list[dict]:
     """IDACI rate and CYP share for Derby or England from its LSOAs (df has pop_0_15)."""
-    from .. import stats
+    from derby_oa import stats
     rows = []
     known = df["idaci_num"].notna()
     if known.all():

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config
-from ..errors import InputError
-from ..schema import conform_observations
-from . import Bundle, Context, rda, small_area
+from derby_oa import config
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import conform_observations
+from derby_oa.ingest import Bundle, Context, rda, small_area
 
 SOURCE_ID = "mhclg_iod2025"
 FILE1 = "iod2025/File_1_IoD2025_Index_of_Multiple_Deprivation.xlsx"

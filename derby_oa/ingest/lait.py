@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from . import Bundle, Context, periods
+from derby_oa.errors import InputError
+from derby_oa.ingest import Bundle, Context, periods
 
 SOURCE_ID = "dfe_lait"
 REQUIRED = ["Short Desc", "Years", "LA and Regions", "Values", "LA Number"]

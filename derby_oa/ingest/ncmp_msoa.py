@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..schema import conform_observations
-from . import Bundle, Context, small_area
-from .csvfile import read_strict
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import conform_observations
+from derby_oa.ingest import Bundle, Context, small_area
+from derby_oa.ingest.csvfile import read_strict
 
 SOURCE_ID = "phe_ncmp_msoa"
 TABLES = {"ncmp_small_area/Reception_obesity_rates.csv": "obesity_reception_3yr",

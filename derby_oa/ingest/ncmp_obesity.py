@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import Bundle, Context
-from .fingertips import REQUIRED, read_table, to_observations
+from derby_oa.ingest import Bundle, Context
+from derby_oa.ingest.fingertips import REQUIRED, read_table, to_observations
 
 SOURCE_ID = "ohid_ncmp_obesity"
 KEY = ["indicator_id", "area_code", "period", "breakdown"]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import DERBY_LA_NUMBER, SN_GROUP_CURRENT, SN_GROUP_PLAN
-from ..errors import InputError
-from . import Bundle, Context
+from derby_oa.config import DERBY_LA_NUMBER, SN_GROUP_CURRENT, SN_GROUP_PLAN
+from derby_oa.errors import InputError
+from derby_oa.ingest import Bundle, Context
 
 SOURCE_ID = "dfe_statistical_neighbours"
 SHEET = "LA SN Groups"

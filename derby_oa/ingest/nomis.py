@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from . import Bundle, Context
-from .fingertips import read_table, to_observations
+from derby_oa.errors import InputError
+from derby_oa.ingest import Bundle, Context
+from derby_oa.ingest.fingertips import read_table, to_observations
 
 SOURCE_ID = "nomis_labour_market"
 REQUIRED = ["area_code", "area_name", "period", "indicator", "value"]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import config
-from ..errors import InputError
-from ..schema import TARGET_KINDS
-from . import Bundle
-from .csvfile import read_strict
+from derby_oa import config
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import TARGET_KINDS
+from derby_oa.ingest import Bundle
+from derby_oa.ingest.csvfile import read_strict
 
 SOURCE_ID = "plan_2017"
 FIGURE_COLUMNS = ["figure_id", "indicator_id", "area_code", "period", "year", "breakdown", "value",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pooch
 
-from .. import config
-from ..errors import InputError
+from derby_oa import config
+from derby_oa.errors import InputError
 
 
 def cached(path: Path, tag: str, parse) -> pd.DataFrame:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import config
-from ..errors import InputError
-from .csvfile import read_strict
-from ..schema import AREA_TYPES, POLARITIES, THEMES, UNITS
+from derby_oa import config
+from derby_oa.errors import InputError
+from derby_oa.ingest.csvfile import read_strict
+from derby_oa.storage.schema import AREA_TYPES, POLARITIES, THEMES, UNITS
 
 
 def _read(name: str, required: list[str]) -> pd.DataFrame:

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config, wards_bestfit
-from ..errors import InputError
-from . import Bundle, Context, iod, rda, small_area
-from .csvfile import read_strict
+from derby_oa import config
+from derby_oa.ingest import bestfit as wards_bestfit
+from derby_oa.errors import InputError
+from derby_oa.ingest import Bundle, Context, iod, rda, small_area
+from derby_oa.ingest.csvfile import read_strict
 
 SOURCE_ID = "dfe_gias"
 RESULTS_SOURCE = "dfe_performance_2019"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import ENGLAND
-from ..errors import InputError
-from ..schema import OBS_COLUMNS
-from . import Bundle, Context, periods
+from derby_oa.config import ENGLAND
+from derby_oa.errors import InputError
+from derby_oa.storage.schema import OBS_COLUMNS
+from derby_oa.ingest import Bundle, Context, periods
 
 SOURCE_ID = "dfe_sen_slcn"
 FILES = ("bbc_child_speech/merged_sen_data_withperc.csv",)

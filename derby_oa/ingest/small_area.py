@@ -1,6 +1,6 @@
 """Derby's LSOAs (2011 and 2021) with their populations, MSOA and ward in both ward vintages.
 
-Shared by the small-area adapters (not an adapter itself); see `derby_oa.wards_bestfit`.
+Shared by the small-area adapters (not an adapter itself); see `derby_oa.ingest.bestfit`.
 
 * LSOA 2011 (151): mid-2015 population and children aged 0-15 (IoD 2019 File 6); ward
   2003-2023 from the ONS LSOA11-WD19 lookup (exact nesting), ward 2023 by centroid (as in `iod`).
@@ -19,9 +19,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from .. import config, wards_bestfit
-from ..errors import InputError
-from . import Context, iod, rda
+from derby_oa import config
+from derby_oa.ingest import bestfit as wards_bestfit
+from derby_oa.errors import InputError
+from derby_oa.ingest import Context, iod, rda
 
 F6 = "iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz"
 LOOKUP = "ons_lookups/csv/135.csv"

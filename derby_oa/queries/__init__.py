@@ -2,4 +2,4 @@
 
 `core` holds indicator, area and series queries; other modules add queries for one page family.
 """
-from .core import *  # noqa: F401,F403
+from derby_oa.queries.core import *  # noqa: F401,F403

@@ -4,12 +4,12 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from .. import config
+from derby_oa import config
 
 __all__ = [
     "indicator", "indicators", "areas", "area_name", "group_members", "comparator_codes", "series",
     "values_for_period", "periods", "breakdowns", "sources", "plan_figures", "plan_activity",
-    "targets", "build_log", "has_published_data", "latest_period", "table_columns",
+    "target_list", "build_log", "has_published_data", "latest_period", "table_columns",
 ]
 
 
@@ -119,7 +119,7 @@ def plan_activity(con) -> pd.DataFrame:
     return _df(con, "SELECT * FROM plan_activity ORDER BY priority, activity_id")
 
 
-def targets(con) -> pd.DataFrame:
+def target_list(con) -> pd.DataFrame:
     """Plan and local targets with indicator titles."""
     return _df(con, """SELECT t.*, i.title, i.unit, i.polarity FROM targets t
                        LEFT JOIN indicators i USING (indicator_id) ORDER BY origin != 'plan', priority, target_id""")

@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from .. import config
+from derby_oa import config
 
 # Named groups of areas offered by the explorer (beyond the statistical-neighbour groups in area_groups).
 FIXED_GROUPS = {

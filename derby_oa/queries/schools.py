@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import config
+from derby_oa import config
 
 __all__ = ["has_schools", "schools_with_ward"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..schema import OBS_COLUMNS, OBS_KEY
+from derby_oa.storage.schema import OBS_COLUMNS, OBS_KEY
 
 # Columns added to upload_rows after its first version; older databases get them on first commit.
 UPLOAD_ROWS_EXTRA = {"previous_numerator": "DOUBLE", "previous_denominator": "DOUBLE",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..store import UPLOAD_SOURCE_PREFIX
+from derby_oa.storage.store import UPLOAD_SOURCE_PREFIX
 
 
 def _has_column(con, table: str, column: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from .. import config
+from derby_oa import config
 
 __all__ = [
     "ward_list", "ward_indicators", "ward_periods", "ward_breakdowns", "ward_values", "reference_values",
@@ -223,7 +223,7 @@ def ward_period_counts(con, ward_code: str) -> pd.DataFrame:
 def schools_in_ward(con, ward_code: str, vintage: str) -> pd.DataFrame:
     """Schools located in a ward (`queries.schools.schools_with_ward`); an empty frame when the
     database has no schools table or no schools."""
-    from . import schools
+    from derby_oa.queries import schools
 
     if not schools.has_schools(con):
         return pd.DataFrame(columns=["urn", "school_name", "phase", "pupils", "fsm_pct", "ward_code"])

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from ..passwords import verify_password
-from ..text import md_escape
+from derby_oa.passwords import verify_password
+from derby_oa.text import md_escape
 
 OFFICER_KEY = "_derby_oa_officer"  # fallback sign-in: the signed-in officer's name, set only by _check_password
 MAX_FAILURES, LOCK_SECONDS = 5, 300  # per user name, across sessions of this server process

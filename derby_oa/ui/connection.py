@@ -20,10 +20,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from .. import config, db
-from ..queries import visibility
-from ..text import md_escape
-from . import auth
+from derby_oa import config
+from derby_oa.storage import db
+from derby_oa.queries import visibility
+from derby_oa.text import md_escape
+from derby_oa.ui import auth
 
 _log = logging.getLogger(__name__)
 _build_lock = threading.Lock()
@@ -140,7 +141,7 @@ def _current_path() -> Path:
     if not path.is_file():
         with _build_lock, st.spinner("Building the database from the plan's figures and any published data..."):
             if not path.is_file():
-                from ..build import build
+                from derby_oa.build.pipeline import build
                 build(path)
     return path
 

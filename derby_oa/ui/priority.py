@@ -11,12 +11,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import charts, comparisons, config, exports, formatting, headlines, narrative, queries
-from ..headlines import BREAKDOWN_LABELS
-from ..queries import overview as overview_queries
-from . import tiles as tiles_view
-from . import widgets
-from .connection import get_con
+from derby_oa.viz import charts, exports
+from derby_oa.analysis import comparisons, headlines, narrative
+from derby_oa import config, formatting, queries
+from derby_oa.analysis.headlines import BREAKDOWN_LABELS
+from derby_oa.queries import overview as overview_queries
+from derby_oa.ui import tiles as tiles_view
+from derby_oa.ui import widgets
+from derby_oa.ui.connection import get_con
 
 NEIGHBOUR_MODES = {"average": "Average and range", "each": "Each neighbour", "none": "Hide neighbours"}
 GROUP_LABELS = {config.SN_GROUP_CURRENT: "May 2025 group (current)", config.SN_GROUP_PLAN: "April 2021 group"}

@@ -9,9 +9,10 @@ import html
 import pandas as pd
 import streamlit as st
 
-from .. import exports, maps
-from ..queries import schools as school_queries
-from ..queries import wards as ward_queries
+from derby_oa import formatting, vocabulary
+from derby_oa.viz import exports, maps
+from derby_oa.queries import schools as school_queries
+from derby_oa.queries import wards as ward_queries
 
 # measure -> (label, unit, decimals, dark_low: dark = low because higher is better)
 MEASURES = {
@@ -33,10 +34,10 @@ def school_table(schools: pd.DataFrame, measure: str) -> pd.DataFrame:
     return pd.DataFrame({
         "School": schools["school_name"], "URN": schools["urn"], "Phase": schools["phase"],
         "Ward (by school location)": schools["ward_name"].fillna("outside Derby's wards"),
-        "Pupils": [maps.format_value(None if pd.isna(v) else float(v), 0, "") for v in schools["pupils"]],
-        label: [maps.format_value(None if pd.isna(v) else float(v), decimals, unit) for v in schools[measure]],
+        "Pupils": [formatting.with_unit_words(None if pd.isna(v) else float(v), 0, "") for v in schools["pupils"]],
+        label: [formatting.with_unit_words(None if pd.isna(v) else float(v), decimals, unit) for v in schools[measure]],
         "Open in GIAS 2025": schools["in_gias"].map({True: "yes", False: "no (2018/19 results only)"}),
-        "Note": maps.SCHOOL_CAPTION,
+        "Note": vocabulary.SCHOOL_CAPTION,
     })
 
 
@@ -52,7 +53,7 @@ def school_layer_section(con, vintage: str, ward_code: str | None = None, key: s
     if schools.empty:
         st.caption("No school has its location inside this ward.")
         return
-    st.caption(maps.SCHOOL_CAPTION + " Point size shows pupil numbers; grey points with a dark outline have "
+    st.caption(vocabulary.SCHOOL_CAPTION + " Point size shows pupil numbers; grey points with a dark outline have "
                "no figure for the chosen measure (for example, KS4 measures for primary schools).")
     source = SOURCE_TEXT.get(measure, RESULTS_SOURCE)
     if ward_queries.has_boundaries(con, vintage):
@@ -69,4 +70,4 @@ def school_layer_section(con, vintage: str, ward_code: str | None = None, key: s
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Download the school table (CSV)", exports.to_csv_bytes(table),
                        file_name=f"derby-schools-{measure}.csv", mime="text/csv", key=f"{key}-csv")
-    st.caption(f"Source: {source}. {maps.SCHOOL_CAPTION}")
+    st.caption(f"Source: {source}. {vocabulary.SCHOOL_CAPTION}")

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from .. import config, exports, history
-from . import widgets
+from derby_oa import config
+from derby_oa.viz import exports
+from derby_oa.build import history
+from derby_oa.ui import widgets
 
 DEFAULT_DAYS = 30
 
@@ -52,7 +54,8 @@ def report_for(day: dt.date) -> history.SinceReport:
 
 def _pack_bytes(day: dt.date):
     def make() -> bytes:
-        from .. import db, pack
+        from derby_oa.storage import db
+        from derby_oa import pack
 
         con = db.connect(config.db_path())
         try:

@@ -8,9 +8,11 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from .. import config, headlines, narrative, queries, sparklines, stats, targets, theme
-from ..queries import overview as overview_queries
-from . import widgets
+from derby_oa import config, queries, stats
+from derby_oa.analysis import headlines, narrative, targets
+from derby_oa.viz import sparklines, theme
+from derby_oa.queries import overview as overview_queries
+from derby_oa.ui import widgets
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def compute(con, items: tuple[headlines.Headline, ...] | list[headlines.Headline
 
 def plan_target_pairs(con) -> set[tuple[str, str]]:
     """(indicator_id, breakdown) of the plan's measurable targets: their tiles use the plan's own baseline."""
-    t = queries.targets(con)
+    t = queries.target_list(con)
     t = t[(t["origin"] == "plan") & t["indicator_id"].notna() & t["baseline_value"].notna()]
     return {(r.indicator_id, r.breakdown or "all") for r in t.itertuples()}
 
@@ -86,7 +88,7 @@ def plan_target_pairs(con) -> set[tuple[str, str]]:
 def db_key() -> tuple[str, float, str]:
     """Cache key of what this session sees: the database file's path and modification time, and whether
     officers' drafts are included (`connection.scope`), so viewers never share an officer's result."""
-    from .connection import scope
+    from derby_oa.ui.connection import scope
 
     path = config.db_path()
     return str(path), path.stat().st_mtime if path.is_file() else 0.0, scope()
@@ -94,7 +96,7 @@ def db_key() -> tuple[str, float, str]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _tiles_cached(key: tuple[str, float, str], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
-    from .connection import get_con
+    from derby_oa.ui.connection import get_con
     return compute(get_con(), items)
 
 
@@ -122,7 +124,7 @@ def compute_lines(con, items) -> dict[str, tuple[str, str]]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _lines_cached(key: tuple[str, float], items: tuple[headlines.Headline, ...]) -> dict[str, tuple[str, str]]:
-    from .connection import get_con
+    from derby_oa.ui.connection import get_con
     return compute_lines(get_con(), items)
 
 
@@ -148,7 +150,7 @@ def line_html(line: tuple[str, str] | None) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _statuses_cached(key: tuple[str, float, str]) -> pd.DataFrame | None:
-    from .connection import get_con
+    from derby_oa.ui.connection import get_con
     return _target_statuses(get_con())
 
 
@@ -158,7 +160,7 @@ def target_statuses() -> pd.DataFrame | None:
 
 
 def _target_statuses(con) -> pd.DataFrame | None:
-    """Plan target statuses from `derby_oa.targets.assess_all`, or None when the assessment fails."""
+    """Plan target statuses from `derby_oa.analysis.targets.assess_all`, or None when the assessment fails."""
     try:
         return targets.assess_all(con)
     except Exception:  # a failing assessment must not take the board overview down

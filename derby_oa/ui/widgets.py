@@ -10,8 +10,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from .. import charts, exports
-from ..text import md_escape  # noqa: F401  (the one escaping function, re-exported for pages)
+from derby_oa.viz import charts, exports
+from derby_oa.text import md_escape  # noqa: F401  (the one escaping function, re-exported for pages)
 
 # Presentation mode: type scales with the screen (about 17 px at 1366x768, 23 px at 1920x1080); on the Wards page
 # the map comes straight after the title, so that it is in the first screen.
@@ -80,7 +80,7 @@ def routed_by_app():
 
 def page_chrome() -> None:
     """What app.py shows around every page: the officer sign-in panel and, for an officer, the drafts notice."""
-    from . import auth, connection, incidents
+    from derby_oa.ui import auth, connection, incidents
 
     auth.sign_in_panel()  # viewing is open; officers sign in here (derby_oa.ui.auth)
     try:
@@ -122,7 +122,7 @@ def presentation_mode() -> bool:
     on = st.query_params.get("present") == "1"
     st.markdown(FOCUS_CSS, unsafe_allow_html=True)
     if on:
-        from . import present_nav
+        from derby_oa.ui import present_nav
 
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
         present_nav.render()

@@ -184,7 +184,7 @@ def test_permalink_reopens_the_chosen_view(session, browser):
 
 def _ward_pair(con):
     """Two wards that are not the default pair (codes and names)."""
-    from derby_oa import wards
+    from derby_oa.analysis.wards import ranking as wards
     from derby_oa.queries import wards as ward_queries
 
     ward_list = ward_queries.ward_list(con, config.WARD_VINTAGE_PLAN)

@@ -100,8 +100,8 @@ UPLOADS = {"officer-a.csv": "gld,E06000015,2025/26,all,70.1", "officer-b.csv": "
 
 def _commit(db: str, name: str, barrier=None, results=None):
     """Check and commit one upload (in its own process when given a barrier and a results queue)."""
-    from derby_oa import db as dbm
-    from derby_oa import loader
+    from derby_oa.storage import db as dbm
+    from derby_oa.uploads import loader
 
     con = dbm.connect(Path(db))
     try:
@@ -120,7 +120,8 @@ def _commit(db: str, name: str, barrier=None, results=None):
 
 
 def test_officers_write_while_sessions_browse(full_db, tmp_path, monkeypatch, capsys):
-    from derby_oa import config, db, store, write_lock
+    from derby_oa import config
+    from derby_oa.storage import db, store, write_lock
 
     live = tmp_path / "derby_oa.duckdb"
     shutil.copyfile(full_db, live)

@@ -1,0 +1,1 @@
+"""Building the database: obtaining published files, running the source adapters, recording what changed."""

@@ -1,0 +1,1 @@
+"""Officers' uploads: reading their files, checking rows, commit, publish and undo."""
