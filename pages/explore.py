@@ -2,16 +2,13 @@
 
 Every choice lives in the URL (`q`, `ind`, `area`, `group`, `bd`, `from`, `to`, `view`, `chart`).
 """
-import functools
-
 import streamlit as st
 
-from derby_oa import config, queries
+from derby_oa import config
 from derby_oa.analysis import explore
 from derby_oa.viz import exports
-from derby_oa.viz import explore as explore_chart
 from derby_oa.queries import explore as xq
-from derby_oa.ui import widgets
+from derby_oa.ui import explore as explore_view, widgets
 from derby_oa.ui.connection import get_con
 
 widgets.presentation_mode()
@@ -119,23 +116,21 @@ else:
         st.dataframe(explore.pivot(data), hide_index=True, width="stretch")
     else:
         for ind in indicators:
-            rows = data[data["indicator_id"] == ind]
-            if rows.empty:
+            parts = explore_view.chart_parts(ind, tuple(codes), tuple(breakdowns), year_from, year_to, kind)
+            if parts is None:
                 st.info(f"{titles.get(ind, ind)}: no data for these areas, groups and years.")
                 continue
-            meta = queries.indicator(con, ind)
-            chart, caption, table = explore_chart.chart(rows, meta, kind, year=int(rows["year"].max()))
-            st.subheader(meta["title"])
+            title, chart, caption, table = parts
+            st.subheader(title)
             widgets.chart_block(chart, table, f"{ind}-{kind}", caption, key=f"ex-chart-{ind}")
     st.caption(f"{len(data):,} rows. Missing values show the DfE symbol: c suppressed, x not available, "
                f"z not applicable.")
     defs = xq.definitions(con, data[["indicator_id", "source_id"]])
-    tidy, sheets = explore.tidy_table(data), explore.workbook_sheets(data, defs)
     d1, d2 = st.columns(2)  # files are made when a button is pressed (deferred), not on every rerun
-    d1.download_button("Download CSV (tidy)", functools.partial(exports.to_csv_bytes, tidy), "derby-oa-explorer.csv",
-                       "text/csv", key="ex-csv")
+    d1.download_button("Download CSV (tidy)", lambda: exports.to_csv_bytes(explore.tidy_table(data)),
+                       "derby-oa-explorer.csv", "text/csv", key="ex-csv")
     d2.download_button("Download XLSX (data, definitions and sources, pivot)",
-                       functools.partial(exports.to_xlsx_bytes, sheets), "derby-oa-explorer.xlsx",
+                       lambda: exports.to_xlsx_bytes(explore.workbook_sheets(data, defs)), "derby-oa-explorer.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ex-xlsx")
     with st.expander("Definitions, sources and licences"):
         st.dataframe(explore.definitions_sheet(defs), hide_index=True, width="stretch")

@@ -4,6 +4,7 @@ publish a draft, undo the last upload. Officers only: a visitor sees why and no 
 URL state: `view` (load or history), and for EES and Fingertips files `ind` (indicator), `col`, `num` and `den`
 (EES value, numerator and denominator columns) and `bd` (pupil group).
 """
+import functools
 import streamlit as st
 
 from derby_oa import config, queries
@@ -86,7 +87,7 @@ if view == "load":
                 st.subheader(f"Problems ({len(report.problems):,})")
                 st.dataframe(report.problems_frame().head(loader.MAX_PROBLEMS_SHOWN), hide_index=True,
                              width="stretch")
-                st.download_button("Download all problems (CSV)", exports.to_csv_bytes(report.problems_frame()),
+                st.download_button("Download all problems (CSV)", functools.partial(exports.to_csv_bytes, report.problems_frame()),
                                    "problems.csv", "text/csv", key="load-problems")
             if len(report.changed):
                 st.subheader(f"Changed values ({len(report.changed):,})")

@@ -1,4 +1,5 @@
 """Board overview: one screen with the headline indicators of every priority, Derby against England."""
+import functools
 import streamlit as st
 
 from derby_oa.viz import exports
@@ -41,7 +42,7 @@ with st.expander("How the tiles are worked out"):
 with st.expander("The headline figures as a table"):
     table = tiles_view.table(tiles)
     st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button("Download CSV", exports.to_csv_bytes(table), "board-headlines.csv", "text/csv",
+    st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), "board-headlines.csv", "text/csv",
                        key="csv-headlines")
 
 if not present:

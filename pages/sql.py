@@ -3,6 +3,7 @@
 A query from a link is put in the box but runs only when the reader presses Run (or chooses an example).
 Signed-in officers only (their connection includes draft uploads).
 """
+import functools
 import streamlit as st
 
 from derby_oa.viz import exports
@@ -51,8 +52,8 @@ elif result is not None:
     st.caption(f"{len(result.frame):,} rows in {result.seconds:.2f} s.")
     st.dataframe(result.frame, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
-    c1.download_button("Download CSV", exports.to_csv_bytes(result.frame), "query.csv", "text/csv", key="sql-csv")
-    c2.download_button("Download XLSX", exports.to_xlsx_bytes({"Query result": result.frame}), "query.xlsx",
+    c1.download_button("Download CSV", functools.partial(exports.to_csv_bytes, result.frame), "query.csv", "text/csv", key="sql-csv")
+    c2.download_button("Download XLSX", functools.partial(exports.to_xlsx_bytes, {"Query result": result.frame}), "query.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="sql-xlsx")
 

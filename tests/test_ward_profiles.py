@@ -30,7 +30,7 @@ def frames(el) -> list[pd.DataFrame]:
 
 
 def table_with(at, *columns: str) -> pd.DataFrame:
-    return next(df.value for df in at.dataframe if set(columns) <= set(df.value.columns))
+    return next(df.value for df in [*at.dataframe, *at.table] if set(columns) <= set(df.value.columns))
 
 
 def deck_layer(at, layer_id: str) -> list[dict]:
@@ -260,6 +260,7 @@ def test_page_profile_from_url(wards_db):
     profile = table_with(at, "Better when", "Status").set_index("Indicator")
     assert profile.loc["Test: Income Deprivation Affecting Children Index (IDACI) rate", "Value"] == "41.6%"
     assert profile.loc["Good level of development at the end of the Early Years Foundation Stage", "Value"] == "no data"
+    at.toggle(key="wards-lsoa-map-on").set_value(True).run()
     lsoas = deck_layer(at, "lsoa-map")
     n = len(wq.lsoas_of_ward(duckdb.connect(str(wards_db), read_only=True), NORMANTON, PLAN))
     assert len(lsoas) == n
@@ -349,6 +350,7 @@ def test_page_map_click_chooses_the_profile(full_db):
     at._run(ws)
     assert not at.exception
     assert at.query_params["profile"] == SPONDON and at.query_params["ward"] == ARBORETUM
+    at.toggle(key="wards-lsoa-map-on").set_value(True).run()
     assert len(deck_layer(at, "lsoa-map")) == len(wq.lsoas_of_ward(duckdb.connect(str(full_db), read_only=True),
                                                                   SPONDON, PLAN))
 

@@ -228,7 +228,9 @@ def test_page_full_default_view(full_db):
     assert table.set_index("Ward").loc["Arboretum", "Rank"] == "2nd of 2 wards with data (1 = highest)"
     assert dict(at.query_params) == {"vintage": PLAN, "indicator": "gld", "period": "2015/16",
                                      "ward": ARBORETUM, "compare": ALLESTREE}
-    # drill-down: the LSOAs of Arboretum by decile, and the ranked chart with the Derby rule
+    # drill-down: one map at a time, the LSOA map of Arboretum by decile on request; the ranked chart with the rule
+    assert len(at.get("deck_gl_json_chart")) == 1
+    at.toggle(key="wards-lsoa-map-on").set_value(True).run()
     lsoa = json.loads(at.get("deck_gl_json_chart")[1].proto.json)["layers"][0]
     assert lsoa["id"] == "lsoa-map" and len(lsoa["data"]["features"]) == 10
     assert "Dashed line: Derby 66.4%." in texts(at, "caption")
@@ -254,6 +256,7 @@ def test_page_url_round_trip(full_db):
     props = props_by_name(ward_layer(at))
     assert len(props) == 17 and all(p["value"] is not None for p in props.values())
     n = len(wq.lsoas_of_ward(duckdb.connect(str(full_db), read_only=True), NORMANTON, PLAN))
+    at.toggle(key="wards-lsoa-map-on").set_value(True).run()
     lsoa = json.loads(at.get("deck_gl_json_chart")[1].proto.json)["layers"][0]
     assert len(lsoa["data"]["features"]) == n
     # choosing another ward in the list updates the URL and the comparison

@@ -100,6 +100,8 @@ def test_schools_query_returns_ward(con_full):
 def test_page_school_layer(full_db):
     at = run_page(full_db, PAGE)
     assert [e.value for e in at.exception] == []
+    assert len(at.get("deck_gl_json_chart")) == 1  # the ward map; the school map is drawn on request
+    at.toggle(key="wards-schools-map-on").set_value(True).run()
     decks = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
     layer = next(l for d in decks for l in d["layers"] if l["id"] == maps.SCHOOL_LAYER_ID)
     assert layer["@@type"] == "ScatterplotLayer" and len(layer["data"]) >= 140

@@ -23,6 +23,7 @@ import streamlit as st
 from derby_oa import config
 from derby_oa.storage import db
 from derby_oa.queries import visibility
+from derby_oa.storage import read_cache
 from derby_oa.text import md_escape
 from derby_oa.ui import auth
 
@@ -118,6 +119,11 @@ def _retire(version: _Version) -> None:
 
 def cursor(path: Path):
     """A read-only cursor on the current version of the database file at `path`."""
+    return _checkout(path)[0]
+
+
+def _checkout(path: Path):
+    """(cursor, version) on the current version of the database file at `path`."""
     path = Path(path)
     key = _key(path)
     with _lock:
@@ -133,7 +139,7 @@ def cursor(path: Path):
         cur = version.con.cursor()
         version.users += 1
     weakref.finalize(cur, _release, version)
-    return cur
+    return cur, version
 
 
 def _current_path() -> Path:
@@ -152,10 +158,19 @@ def get_con():
     A visitor's cursor sees published figures only (`queries.visibility`); an officer's sees drafts too.
     """
     path = _current_path()
-    cur = cursor(path)
-    if scope() == "published":
-        visibility.restrict_to_published(cur)  # decides on this cursor's own version of the file
-    return cur
+    cur, version = _checkout(path)
+    seen = scope()
+    reads = read_cache.CachedReads(cur, version.key, seen)
+    if seen == "published":
+        visibility.restrict_to_published(reads)  # decides on this cursor's own version of the file
+    return reads
+
+
+def db_key() -> tuple:
+    """The one cache key of what this session sees: the current version of the database file and whether
+    officers' drafts are included (`scope`), so viewers never share an officer's result."""
+    path = _current_path()
+    return str(path), _key(path), scope()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -203,3 +218,26 @@ def open_versions() -> int:
     """How many versions have an open connection (the current ones and those still in use)."""
     with _lock:
         return len(_versions)
+
+
+def per_database(max_entries: int = 128):
+    """Decorator: compute `fn(*args)` once per version of the database file, reader's scope and arguments.
+
+    The page model of the slower sections (tables, sentences, chart objects) is kept this way, so a rerun only
+    sends what was prepared; arguments must be hashable (ids, periods, ward codes). Results are shared between
+    sessions: treat them as read-only."""
+    import functools
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def keyed(db_version: tuple, *args):
+            return fn(*args)
+
+        cached = st.cache_resource(show_spinner=False, max_entries=max_entries)(keyed)
+
+        @functools.wraps(fn)
+        def call(*args):
+            return cached(db_key(), *args)
+        call.clear = cached.clear
+        return call
+    return deco

@@ -7,6 +7,8 @@ group) and `gapref` (what the disadvantaged gap is measured against).
 """
 from __future__ import annotations
 
+import functools
+
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +19,7 @@ from derby_oa import config, formatting, queries
 from derby_oa.analysis.headlines import BREAKDOWN_LABELS
 from derby_oa.queries import overview as overview_queries
 from derby_oa.ui import tiles as tiles_view
-from derby_oa.ui import widgets
+from derby_oa.ui import connection, widgets
 from derby_oa.ui.connection import get_con
 
 NEIGHBOUR_MODES = {"average": "Average and range", "each": "Each neighbour", "none": "Hide neighbours"}
@@ -191,18 +193,45 @@ def baseline_figures(con, indicator_ids: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------- cached per database file
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _glance_cached(key: tuple[str, float, str], ids: tuple[str, ...], group_id: str) -> pd.DataFrame:
+def _glance_cached(key: tuple, ids: tuple[str, ...], group_id: str) -> pd.DataFrame:
     return glance_table(get_con(), list(ids), group_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _positions_cached(key: tuple[str, float, str], indicator_id: str, breakdown: str, group_id: str) -> pd.DataFrame:
-    return comparisons.positions_frame(get_con(), indicator_id, breakdown, group_id)
+def _depth_cached(key: tuple, ind: str, breakdown: str, group_id: str, page: str):
+    """One indicator in depth, for one choice: its tile and the year-by-year table."""
+    con = get_con()
+    meta = queries.indicator(con, ind)
+    frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours="none")
+    tile = headlines.compute_tile(
+        meta, headlines.with_plan_figures(frame.assign(breakdown=breakdown, indicator_id=ind),
+                                          queries.plan_figures(con, ind)),
+        headlines.Headline(ind, breakdown, page), plan_baseline=(ind, breakdown) in tiles_view.plan_target_pairs(con))
+    positions = comparisons.positions_frame(con, ind, breakdown, group_id)
+    return tile, year_table(frame, positions, meta)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _baseline_cached(key: tuple[str, float, str], ids: tuple[str, ...]) -> pd.DataFrame:
-    return baseline_figures(get_con(), list(ids))
+def _baseline_cards_cached(key: tuple, ids: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The plan's baseline cards as (Markdown body, caption): figures the plan quotes that have no series here."""
+    con = get_con()
+    figs = baseline_figures(con, list(ids))
+    src = queries.sources(con).set_index("source_id")
+    plan = src.loc["plan_2017"] if "plan_2017" in src.index else None
+    cards = []
+    for ind, grp in figs.groupby("indicator_id", sort=False):
+        meta = queries.indicator(con, ind)
+        suffix = "%" if meta["unit"] == "%" else f" {meta['unit']}" if meta["unit"] == "per 100,000" else ""
+        parts = [f"{widgets.md_escape(str(r.area_name or r.area_code))} **{r.value:g}{suffix}**"
+                 for r in grp.itertuples()]
+        dated = grp["period"].dropna().astype(str).str.strip()
+        period = dated[dated != ""].iloc[0] if (dated != "").any() else "date not stated in the plan"
+        body = f"**{widgets.md_escape(meta['title'])}**  \n{' · '.join(parts)}  \n{widgets.md_escape(str(period))}"
+        caption = (f"\u201c{grp['plan_quote'].iloc[0]}\u201d ({grp['plan_section'].iloc[0]}). Source: "
+                   + (f"{plan['title']} ({plan['publisher']}), {plan['licence']}." if plan is not None
+                      else "Derby Opportunity Area delivery plan."))
+        cards.append((body, caption))
+    return cards
 
 
 # ---------------------------------------------------------------- page sections
@@ -218,7 +247,7 @@ def _choice(name: str, options: list[str], default: str, labels: dict, widget, l
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def _trend_parts(key: tuple[str, float, str], meta_items: tuple, breakdown: str, neighbours: str, group_id: str,
+def _trend_parts(key: tuple, meta_items: tuple, breakdown: str, neighbours: str, group_id: str,
                  grouped: bool):
     """Frame, chart, table and caption of one trend, built once per database file and choice."""
     meta = dict(meta_items)
@@ -264,7 +293,7 @@ def _hashable(meta: dict) -> tuple:
 def trend_section(meta: dict, breakdown: str, neighbours: str, group_id: str, key: str,
                   grouped: bool = True) -> pd.DataFrame:
     """The trend chart with its caption, table and downloads; returns the frame it drew."""
-    frame, chart, table, caption = _trend_parts(tiles_view.db_key(), _hashable(meta), breakdown, neighbours,
+    frame, chart, table, caption = _trend_parts(connection.db_key(), _hashable(meta), breakdown, neighbours,
                                                 group_id, grouped)
     if chart is None:
         st.info("No data: nothing has been published or loaded for this indicator and pupil group yet.")
@@ -274,7 +303,7 @@ def trend_section(meta: dict, breakdown: str, neighbours: str, group_id: str, ke
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def _gap_parts(key: tuple[str, float, str], meta_items: tuple, group: str, reference: str):
+def _gap_parts(key: tuple, meta_items: tuple, group: str, reference: str):
     """Gap frame and chart, built once per database file and choice."""
     meta = dict(meta_items)
     gaps = comparisons.gap_frame(get_con(), meta["indicator_id"], group, reference)
@@ -302,7 +331,7 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
         reference = refs[0]
     st.subheader("Gap: " + comparisons.GAP_LABELS.get((group, reference),
                                                       f"{group_words(group)} against {group_words(reference)}"))
-    gaps, chart = _gap_parts(tiles_view.db_key(), _hashable(meta), group, reference)
+    gaps, chart = _gap_parts(connection.db_key(), _hashable(meta), group, reference)
     if chart is None:
         st.info("No year has both groups published, so the gap cannot be shown.")
         return
@@ -335,11 +364,9 @@ def gap_section(con, meta: dict, key: str, page: str) -> None:
                         caption, key=f"gap-{key}")
 
 
-def year_section(meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str, key: str) -> None:
+def year_section(meta: dict, table: pd.DataFrame, breakdown: str, key: str) -> None:
     """Rank among neighbours, quartile among LAs and significance against England, for every year."""
     st.subheader("Year by year: rank, quartile and significance")
-    positions = _positions_cached(tiles_view.db_key(), meta["indicator_id"], breakdown, group_id)
-    table = year_table(frame, positions, meta)
     if table.empty:
         st.info("No Derby values to rank or compare.")
         return
@@ -348,39 +375,28 @@ def year_section(meta: dict, frame: pd.DataFrame, breakdown: str, group_id: str,
                "England uses Derby's Wilson 95% interval where pupil counts are published; otherwise it cannot be "
                "judged.")
     widgets.fitted_dataframe(table)
-    st.download_button("Download CSV", exports.to_csv_bytes(table),
+    st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table),
                        f"{widgets.slug(meta['indicator_id'] + '-' + breakdown)}-by-year.csv", "text/csv",
                        key=f"csv-years-{key}")
 
 
-def baseline_cards(con, indicator_ids: list[str], columns: int = 3) -> None:
+def baseline_cards(indicator_ids: list[str], columns: int = 3) -> None:
     """The plan's quoted baseline figures for indicators without a published series here, with their source."""
-    figs = _baseline_cached(tiles_view.db_key(), tuple(indicator_ids))
-    if figs.empty:
+    cards = _baseline_cards_cached(connection.db_key(), tuple(indicator_ids))
+    if not cards:
         return
     st.subheader("Baseline figures quoted in the delivery plan")
-    src = queries.sources(con).set_index("source_id")
-    plan = src.loc["plan_2017"] if "plan_2017" in src.index else None
     st.caption("No published series for these is held here, so they are shown as the plan quotes them.")
-    groups = list(figs.groupby("indicator_id", sort=False))
-    for start in range(0, len(groups), columns):
+    for start in range(0, len(cards), columns):
         cols = st.columns(columns)
-        for col, (ind, grp) in zip(cols, groups[start:start + columns]):
-            meta = queries.indicator(con, ind)
-            suffix = "%" if meta["unit"] == "%" else f" {meta['unit']}" if meta["unit"] == "per 100,000" else ""
-            parts = [f"{widgets.md_escape(str(r.area_name or r.area_code))} **{r.value:g}{suffix}**"
-                     for r in grp.itertuples()]
-            dated = grp["period"].dropna().astype(str).str.strip()
-            period = dated[dated != ""].iloc[0] if (dated != "").any() else "date not stated in the plan"
+        for col, (body, caption) in zip(cols, cards[start:start + columns]):
             with col.container(border=True):
-                st.markdown(f"**{widgets.md_escape(meta['title'])}**  \n{' · '.join(parts)}  \n{widgets.md_escape(str(period))}")
-                st.caption(f"\u201c{grp['plan_quote'].iloc[0]}\u201d ({grp['plan_section'].iloc[0]}). Source: "
-                           + (f"{plan['title']} ({plan['publisher']}), {plan['licence']}." if plan is not None
-                              else "Derby Opportunity Area delivery plan."))
+                st.markdown(body)
+                st.caption(caption)
 
 
 def glance_section(ids: list[str], group_id: str, page: str) -> None:
-    table = _glance_cached(tiles_view.db_key(), tuple(ids), group_id)
+    table = _glance_cached(connection.db_key(), tuple(ids), group_id)
     if table.empty:
         return
     st.subheader("Every indicator at a glance (all pupils)")
@@ -389,7 +405,7 @@ def glance_section(ids: list[str], group_id: str, page: str) -> None:
                "year); rank among statistical neighbours and LAIT quartile band among all local authorities in "
                "that year, 1 and A = best. x: not available; z: not applicable.")
     widgets.fitted_dataframe(table)
-    st.download_button("Download CSV", exports.to_csv_bytes(table), f"{page}-at-a-glance.csv", "text/csv",
+    st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), f"{page}-at-a-glance.csv", "text/csv",
                        key=f"csv-glance-{page}")
 
 
@@ -445,11 +461,7 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
                                        f"{page}-group", horizontal=True)
         grouped = len(options) > 1 or meta.get("theme") in ("early_years", "schools")  # pupils, not people
         st.subheader(f"{meta['title']}: {group_words(breakdown)}" if grouped else meta["title"])
-        frame = comparisons.comparison_frame(con, ind, breakdown, group_id=group_id, neighbours="none")
-        tile = headlines.compute_tile(
-            meta, headlines.with_plan_figures(frame.assign(breakdown=breakdown, indicator_id=ind),
-                                              queries.plan_figures(con, ind)),
-            headlines.Headline(ind, breakdown, page), plan_baseline=(ind, breakdown) in tiles_view.plan_target_pairs(con))
+        tile, years = _depth_cached(connection.db_key(), ind, breakdown, group_id, page)
         if tile.has_data:
             st.markdown(f"**{widgets.md_escape(tile.sentence)}** Direction of travel: **{widgets.md_escape(tile.direction_text)}**"
                         f"{f' ({tile.since.basis})' if tile.since else ''}; compared with England: "
@@ -457,10 +469,10 @@ def render(title: str, intro: str, indicator_ids: list[str], baseline_ids: list[
         trend_section(meta, breakdown, neighbours, group_id, key=f"{page}-{ind}-{breakdown}", grouped=grouped)
         st.caption(f"Definition: {meta['definition']} {meta.get('series_notes') or ''}".strip())
         gap_section(con, meta, key=f"{page}-{ind}", page=page)
-        year_section(meta, frame, breakdown, group_id, key=f"{page}-{ind}-{breakdown}")
+        year_section(meta, years, breakdown, key=f"{page}-{ind}-{breakdown}")
         if not present:
             widgets.copy_link()
-    baseline_cards(con, baseline_ids + [i for i in indicator_ids if i not in baseline_ids])
+    baseline_cards(baseline_ids + [i for i in indicator_ids if i not in baseline_ids])
     with st.expander("How direction of travel, significance, ranks and gaps are worked out"):
         st.markdown(tiles_view.RULES_MARKDOWN)
     if present:

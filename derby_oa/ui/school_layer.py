@@ -4,6 +4,8 @@ pupils live. Kept apart from `wards_view` so the two can change independently.
 """
 from __future__ import annotations
 
+import functools
+
 import html
 
 import pandas as pd
@@ -56,7 +58,12 @@ def school_layer_section(con, vintage: str, ward_code: str | None = None, key: s
     st.caption(vocabulary.SCHOOL_CAPTION + " Point size shows pupil numbers; grey points with a dark outline have "
                "no figure for the chosen measure (for example, KS4 measures for primary schools).")
     source = SOURCE_TEXT.get(measure, RESULTS_SOURCE)
-    if ward_queries.has_boundaries(con, vintage):
+    if not ward_queries.has_boundaries(con, vintage):
+        pass
+    elif not st.toggle("Draw the school map", key=f"{key}-map-on",
+                       help="One map is drawn at a time unless you ask for more: the table below lists every school."):
+        st.caption("The school map is drawn when you turn it on; the table below lists every school.")
+    else:
         deck, legend = maps.school_map(ward_queries.boundaries(con, vintage), schools, measure, title=label,
                                        source=source, unit=unit, decimals=decimals, dark_low=dark_low,
                                        vintage=vintage)
@@ -68,6 +75,6 @@ def school_layer_section(con, vintage: str, ward_code: str | None = None, key: s
                     f"<ul style='padding-left:0;margin:4px 0'>{items}</ul></div>", unsafe_allow_html=True)
     table = school_table(schools, measure)
     st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button("Download the school table (CSV)", exports.to_csv_bytes(table),
+    st.download_button("Download the school table (CSV)", functools.partial(exports.to_csv_bytes, table),
                        file_name=f"derby-schools-{measure}.csv", mime="text/csv", key=f"{key}-csv")
     st.caption(f"Source: {source}. {vocabulary.SCHOOL_CAPTION}")

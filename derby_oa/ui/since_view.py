@@ -4,6 +4,8 @@ URL state: `since` (the last meeting's date, YYYY-MM-DD; absent = 30 days ago).
 """
 from __future__ import annotations
 
+import functools
+
 import datetime as dt
 from pathlib import Path
 
@@ -97,5 +99,5 @@ def render(present: bool = False) -> None:
             with st.expander("Every changed figure as a table"):
                 table = report.table()
                 st.dataframe(table, hide_index=True, width="stretch")
-                st.download_button("Download CSV", exports.to_csv_bytes(table), "changes-since-last-meeting.csv",
+                st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), "changes-since-last-meeting.csv",
                                    "text/csv", key="csv-changes")

@@ -28,18 +28,14 @@ def status_html(status: str) -> str:
             f'padding:2px 10px;font-weight:700">{targets.STATUS_SYMBOLS.get(status, "")} {html.escape(status)}</span>')
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _assessments(path: str, mtime: float, scope: str) -> list[targets.Assessment]:
+@connection.per_database(4)
+def _assessments() -> list[targets.Assessment]:
     return targets.assess_many(connection.get_con())
 
 
 def assessments(con) -> list[targets.Assessment]:
-    """Every target's assessment, plan targets first (cached until the database file is replaced;
-    officers' drafts in a separate entry)."""
-    path = config.db_path()
-    if path.is_file():
-        return _assessments(str(path), path.stat().st_mtime, connection.scope())
-    return targets.assess_many(con)
+    """Every target's assessment, plan targets first (kept per database version; officers' drafts apart)."""
+    return _assessments()
 
 
 def status_counts(items: list[targets.Assessment]) -> None:
@@ -119,6 +115,16 @@ def target_detail(a: targets.Assessment, key: str) -> None:
     if frame["value"].notna().sum() == 0:
         st.info("No data: nothing has been published or loaded for this target's measure yet.")
         return
+    chart, caption, table = _chart_parts(t["target_id"])
+    widgets.chart_block(chart, table, f"target-{t['target_id']}", caption, key=key)
+
+
+@connection.per_database(64)
+def _chart_parts(target_id: str):
+    """A target's chart, caption and table, made once per database version."""
+    a = next(x for x in _assessments() if x.target["target_id"] == target_id)
+    t = a.target
+    frame = targets.chart_frame(a)
     events = targets.chart_events(a, frame["year"].tolist())
     chart = target_charts.target_chart(frame, events, a.meta, int(t["target_year"]))
     caption = (f"{a.meta.get('title')}: {a.area_label}"
@@ -131,7 +137,7 @@ def target_detail(a: targets.Assessment, key: str) -> None:
                + "Lines break at years not collected and at series breaks. "
                + (a.meta.get("series_notes") or ""))
     table = formatting.display_table(targets.chart_table(frame, events), int(a.meta.get("decimals", 1) or 1) + 1)
-    widgets.chart_block(chart, table, f"target-{t['target_id']}", caption, key=key)
+    return chart, caption, table
 
 
 def improvement_default(a: targets.Assessment, step: float) -> float:

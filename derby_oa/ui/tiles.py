@@ -12,7 +12,7 @@ from derby_oa import config, queries, stats
 from derby_oa.analysis import headlines, narrative, targets
 from derby_oa.viz import sparklines, theme
 from derby_oa.queries import overview as overview_queries
-from derby_oa.ui import widgets
+from derby_oa.ui import connection, widgets
 
 log = logging.getLogger(__name__)
 
@@ -85,24 +85,15 @@ def plan_target_pairs(con) -> set[tuple[str, str]]:
     return {(r.indicator_id, r.breakdown or "all") for r in t.itertuples()}
 
 
-def db_key() -> tuple[str, float, str]:
-    """Cache key of what this session sees: the database file's path and modification time, and whether
-    officers' drafts are included (`connection.scope`), so viewers never share an officer's result."""
-    from derby_oa.ui.connection import scope
-
-    path = config.db_path()
-    return str(path), path.stat().st_mtime if path.is_file() else 0.0, scope()
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
-def _tiles_cached(key: tuple[str, float, str], items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
+def _tiles_cached(key: tuple, items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
     from derby_oa.ui.connection import get_con
     return compute(get_con(), items)
 
 
 def cached_tiles(items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
     """`compute`, cached per database file (path and modification time)."""
-    return _tiles_cached(db_key(), tuple(items))
+    return _tiles_cached(connection.db_key(), tuple(items))
 
 
 def compute_lines(con, items) -> dict[str, tuple[str, str]]:
@@ -132,7 +123,7 @@ def cached_lines(tiles: list[headlines.Tile]) -> dict[str, tuple[str, str]]:
     """`compute_lines` for the tiles shown, cached per database file."""
     items = tuple(headlines.Headline(t.indicator_id, t.breakdown, t.priority, t.title) for t in tiles if t.has_data)
     try:
-        return _lines_cached(db_key(), items)
+        return _lines_cached(connection.db_key(), items)
     except Exception:  # a failing line must not take the tiles down: they keep their words
         log.exception("trend lines failed")
         return {}
@@ -149,14 +140,14 @@ def line_html(line: tuple[str, str] | None) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _statuses_cached(key: tuple[str, float, str]) -> pd.DataFrame | None:
+def _statuses_cached(key: tuple) -> pd.DataFrame | None:
     from derby_oa.ui.connection import get_con
     return _target_statuses(get_con())
 
 
 def target_statuses() -> pd.DataFrame | None:
     """Plan target statuses (cached per database file), or None when they are not available."""
-    return _statuses_cached(db_key())
+    return _statuses_cached(connection.db_key())
 
 
 def _target_statuses(con) -> pd.DataFrame | None:
@@ -172,12 +163,20 @@ def _badge(text: str, colour: str) -> str:
     return f'<span class="oa-badge" style="border-left-color:{colour}">{html.escape(text)}</span>'
 
 
-def _targets_for(tile: headlines.Tile, statuses: pd.DataFrame | None, present: bool = False) -> list[str]:
-    if statuses is None or statuses.empty:
-        return []
-    hits = statuses[(statuses["indicator_id"] == tile.indicator_id) & (statuses["breakdown"] == tile.breakdown)]
+def status_lookup(statuses: pd.DataFrame | dict | None) -> dict:
+    """Target statuses by (indicator, pupil group): one pass over the table instead of a filter per tile."""
+    if isinstance(statuses, dict):
+        return statuses
+    out: dict = {}
+    if statuses is not None:
+        for r in statuses.to_dict("records"):
+            out.setdefault((r["indicator_id"], r["breakdown"]), []).append(r)
+    return out
+
+
+def _targets_for(tile: headlines.Tile, statuses: pd.DataFrame | dict | None, present: bool = False) -> list[str]:
     out = []
-    for r in hits.to_dict("records"):
+    for r in status_lookup(statuses).get((tile.indicator_id, tile.breakdown), []):
         kind = TARGET_WORDS.get(r.get("kind"), "target")
         year = r.get("target_year")
         when = f" by {int(year)}" if year is not None and not pd.isna(year) else ""
@@ -258,6 +257,7 @@ def render_grid(tiles: list[headlines.Tile], statuses: pd.DataFrame | None = Non
     Each tile carries its trend line (`lines`, by headline key; worked out here when not given).
     """
     lines = cached_lines(tiles) if lines is None else lines
+    statuses = status_lookup(statuses)
     body = "".join(tile_html(t, statuses, present, lines.get(f"{t.indicator_id}:{t.breakdown}"))
                    for t in tiles) + KEY_HTML
     top = (f'<h1 class="oa-heading{" oa-present-heading" if present else ""}">{html.escape(heading)}</h1>'

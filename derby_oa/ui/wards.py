@@ -20,7 +20,7 @@ from derby_oa import config, queries
 from derby_oa.analysis.wards import need as ward_need, profiles as ward_profiles, ranking as wards
 from derby_oa.queries import schools as school_queries
 from derby_oa.queries import wards as ward_queries
-from derby_oa.ui import widgets
+from derby_oa.ui import connection, widgets
 
 ORANGE, PINK = "#F46A25", "#801650"  # outlines of the first and second ward on the maps
 MAP_STYLES = {"boundaries": "Ward boundaries", "hex": "Equal-size hex tiles (one per ward)"}
@@ -156,9 +156,24 @@ def choose(con) -> View:
         view.values = wards.suppress_small_numbers(ward_queries.ward_values(con, indicator, period, vintage, breakdown),
                                                    meta.get("unit"))
         view.reference = ward_queries.reference_values(con, indicator, period, breakdown)
-    view.latest = wards.suppress_small_numbers(ward_queries.latest_ward_values(con, vintage))
-    view.latest_ref = ward_queries.latest_reference_values(con, vintage)
+    view.latest, view.latest_ref = _latest(vintage)
     return view
+
+
+@connection.per_database(8)
+def _latest(vintage: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every ward indicator at its latest period (small numbers suppressed), and Derby's and England's."""
+    con = connection.get_con()
+    return (wards.suppress_small_numbers(ward_queries.latest_ward_values(con, vintage)),
+            ward_queries.latest_reference_values(con, vintage))
+
+
+@connection.per_database(8)
+def _ranked(vintage: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The latest ward values with each ward's rank per measure, and the measures' labels by key."""
+    latest = _latest(vintage)[0]
+    found = ward_profiles.measures(latest)
+    return ward_profiles.with_ranks(latest), dict(zip(found["key"], found["label"]))
 
 
 def sync_url(view: View, map_style: str | None, scatter: tuple[str | None, str | None] = (None, None)) -> None:
@@ -268,7 +283,7 @@ def map_section(con, view: View) -> str | None:
     table = map_table(view)
     with st.expander("Table of the mapped values", expanded=not view.has_boundaries):
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Download CSV", exports.to_csv_bytes(table),
+        st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table),
                            f"{widgets.slug(f'wards-{view.indicator}-{view.period}')}.csv", "text/csv",
                            key="wards-map-csv")
     if view.vintage == wards.CURRENT and view.meta["source_id"] == "mhclg_iod2019":
@@ -345,7 +360,12 @@ def drilldown_section(con, view: View) -> None:
         return
     n, n1 = len(lsoas), int((lsoas["imd_decile"] == 1).sum())
     st.markdown(f"**{n1} of {n} LSOAs in {name}** are in England's most deprived 10% (IMD 2019 decile 1).")
-    if lsoas["geometry_wkb"].notna().all():
+    if not lsoas["geometry_wkb"].notna().all():
+        st.caption("LSOA boundaries are not loaded, so the LSOAs are listed without a map.")
+    elif not st.toggle(f"Draw the map of the LSOAs in {name}", key="wards-lsoa-map-on",
+                       help="One map is drawn at a time unless you ask for more: the table below lists every LSOA."):
+        st.caption("The map of these LSOAs is drawn when you turn it on; the table below lists each with its decile.")
+    else:
         bounds = lsoas.assign(layer="lsoa", vintage="2011")
         outline = ward_queries.boundaries(con, view.vintage, codes=[view.ward_p])
         deck, legend = maps.lsoa_decile_map(bounds, dict(zip(lsoas["area_code"], lsoas["imd_decile"])),
@@ -356,8 +376,6 @@ def drilldown_section(con, view: View) -> None:
         st.markdown(legend_html(legend, "IMD 2019 decile (1 = most deprived 10% in England). Darker = worse "
                                 "(more deprived)", []),
                     unsafe_allow_html=True)
-    else:
-        st.caption("LSOA boundaries are not loaded, so the LSOAs are listed without a map.")
     table = pd.DataFrame({"LSOA": lsoas["area_code"], "Name": lsoas["area_name"],
                           "IMD 2019 decile": lsoas["imd_decile"].astype("Int64"),
                           "IMD 2019 rank (of 32,844)": lsoas["imd_rank"].astype("Int64"),
@@ -365,7 +383,7 @@ def drilldown_section(con, view: View) -> None:
                           "How assigned to the ward": lsoas["method"]})
     with st.expander(f"Table of the LSOAs in {name}"):
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Download CSV", exports.to_csv_bytes(table), f"lsoas-{widgets.slug(name)}.csv",
+        st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), f"lsoas-{widgets.slug(name)}.csv",
                            "text/csv", key="wards-lsoa-csv")
     st.caption("Source: MHCLG, English Indices of Deprivation 2019 (File 1); ONS LSOA (2011) boundaries. "
                + (wards.BEST_FIT_2023 if view.vintage == wards.CURRENT else
@@ -376,19 +394,30 @@ def drilldown_section(con, view: View) -> None:
 
 def ranking_section(view: View) -> None:
     """All wards ranked for the indicator, with Derby's value as a rule."""
-    meta = view.meta
-    ranked = wards.ranking(view.values, meta)
-    ref = view.reference.set_index("area_code")["value"] if len(view.reference) else pd.Series(dtype=float)
+    chart, table, caption = _ranking_parts(view.vintage, view.indicator, view.period, view.breakdown)
+    widgets.chart_block(chart, table, f"wards-ranked-{view.indicator}-{view.period}", caption, key="wards-ranked")
+
+
+@connection.per_database(64)
+def _ranking_parts(vintage: str, indicator: str, period: str, breakdown: str):
+    con = connection.get_con()
+    meta = queries.indicator(con, indicator)
+    values = wards.suppress_small_numbers(ward_queries.ward_values(con, indicator, period, vintage, breakdown),
+                                          meta.get("unit"))
+    reference = ward_queries.reference_values(con, indicator, period, breakdown)
+    ranked = wards.ranking(values, meta)
+    ref = reference.set_index("area_code")["value"] if len(reference) else pd.Series(dtype=float)
     derby = ref.get(config.DERBY)
     derby = None if derby is None or pd.isna(derby) else float(derby)
     chart = charts.ranked_bar_chart(ranked[["area_name", "value"]], meta, reference=derby, reference_label="Derby")
     n = int(ranked["value"].notna().sum())
-    caption = (f"{view.title}, {view.period}: {n} of {len(ranked)} wards have a figure; wards without one are "
+    bd = "" if breakdown == "all" else f" ({BREAKDOWN_LABELS.get(breakdown, breakdown)})"
+    caption = (f"{meta['title']}{bd}, {period}: {n} of {len(ranked)} wards have a figure; wards without one are "
                "listed as 'no data'. " + (f"Dashed line: Derby {wards.fmt(derby, meta)}." if derby is not None
                                           else "There is no Derby figure for this measure."))
     table = ranked.rename(columns={"area_name": "Ward", "area_code": "Code", "value": "Value", "rank": "Rank",
                                    "label": "Label", "status": "Status"})
-    widgets.chart_block(chart, table, f"wards-ranked-{view.indicator}-{view.period}", caption, key="wards-ranked")
+    return chart, table, caption
 
 
 # --- plan figures, methods, sources ---------------------------------------------------------------
@@ -430,7 +459,14 @@ def compare_all_section(view: View) -> None:
         return
     if view.ward_a == view.ward_b:
         return
-    cmp = ward_profiles.compare_all(view.latest, view.latest_ref, view.ward_a, view.ward_b)
+    chart, table, caption = _compare_all_parts(view.vintage, view.ward_a, view.ward_b, name_a, name_b)
+    widgets.chart_block(chart, table, f"wards-{name_a}-{name_b}-all-indicators", caption, key="wards-all-dots")
+
+
+@connection.per_database(64)
+def _compare_all_parts(vintage: str, ward_a: str, ward_b: str, name_a: str, name_b: str):
+    latest, latest_ref = _latest(vintage)
+    cmp = ward_profiles.compare_all(latest, latest_ref, ward_a, ward_b)
     table = ward_profiles.compare_all_table(cmp, name_a, name_b)
     dots = ward_profiles.dot_frame(cmp, name_a, name_b)
     chart = charts.ward_dot_chart(dots, (name_a, name_b))
@@ -441,7 +477,7 @@ def compare_all_section(view: View) -> None:
                "England dot). " + (f"{n_missing} ward figure{'s are' if n_missing != 1 else ' is'} missing: a ward "
                                    "with no data has no dot (never a dot at zero) and reads 'no data' in the table."
                                    if n_missing else "Both wards have a figure for every indicator."))
-    widgets.chart_block(chart, table, f"wards-{name_a}-{name_b}-all-indicators", caption, key="wards-all-dots")
+    return chart, table, caption
 
 
 # --- ward profile ---------------------------------------------------------------------------------
@@ -454,7 +490,7 @@ def profile_section(con, view: View) -> None:
                                help="Follows the first ward until you choose another here, or click a ward on the "
                                     "map with 'ward profile' chosen.")
     name = names.get(view.ward_p, view.ward_p)
-    table = ward_profiles.profile(view.latest, view.latest_ref, view.ward_p)
+    table = _profile_table(view.vintage, view.ward_p)
     if table.empty:
         st.caption("No indicator has ward figures for these boundaries yet.")
     else:
@@ -464,7 +500,7 @@ def profile_section(con, view: View) -> None:
                     "better (neither for counts and populations).")
         shown = table.drop(columns=["key"])
         st.dataframe(shown, hide_index=True, width="stretch")
-        st.download_button("Download CSV", exports.to_csv_bytes(shown), f"ward-profile-{widgets.slug(name)}.csv",
+        st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, shown), f"ward-profile-{widgets.slug(name)}.csv",
                            "text/csv", key="wards-profile-csv")
         _trend(con, view, name)
     st.subheader(f"Inside {name}: its neighbourhoods by deprivation")
@@ -478,9 +514,15 @@ def profile_section(con, view: View) -> None:
         shown = wards.school_table(schools)
         st.markdown(f"**{len(shown)} school{'s' if len(shown) != 1 else ''} in {widgets.md_escape(name)}**")
         st.dataframe(shown, hide_index=True, width="stretch")
-        st.download_button("Download CSV", exports.to_csv_bytes(shown), f"schools-{widgets.slug(name)}.csv",
+        st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, shown), f"schools-{widgets.slug(name)}.csv",
                            "text/csv", key="wards-profile-schools-csv")
         st.caption(wards.SCHOOLS_NOTE)
+
+
+@connection.per_database(64)
+def _profile_table(vintage: str, ward: str) -> pd.DataFrame:
+    latest, latest_ref = _latest(vintage)
+    return ward_profiles.profile(latest, latest_ref, ward)
 
 
 def _trend(con, view: View, name: str) -> None:
@@ -488,26 +530,32 @@ def _trend(con, view: View, name: str) -> None:
     counts = ward_queries.ward_period_counts(con, view.ward_p)
     keys = {ward_profiles.measure_key(i, b): (i, b) for i, b in zip(counts["indicator_id"], counts["breakdown"])}
     options = ward_profiles.trend_options(dict(zip(keys, counts["n"])))
-    labels = dict(zip(ward_profiles.measures(view.latest)["key"], ward_profiles.measures(view.latest)["label"]))
+    labels = _ranked(view.vintage)[1]
     options = [k for k in options if k in labels]
     if not options:
         st.caption(f"No indicator has figures for {name} in more than one period, so there is no trend to show.")
         return
     key = st.selectbox("Trend of", options, format_func=labels.get, key=f"wards-trend-{view.vintage}-{view.ward_p}")
-    indicator_id, breakdown = keys[key]
-    meta = queries.indicator(con, indicator_id)
-    history = ward_queries.ward_history(con, indicator_id, breakdown, [view.ward_p, config.DERBY, config.ENGLAND])
-    history = wards.suppress_small_numbers(history, meta.get("unit"))
-    if meta.get("unit") == "count":
-        history = history[history["area_code"] == view.ward_p]
-    frame = ward_profiles.trend_frame(history, view.ward_p)
-    chart = charts.trend_chart(frame, meta, highlight=name, height=240)
-    table = frame.assign(value=[wards.fmt(v, meta) for v in frame["value"]]).rename(
-        columns={"series": "Area", "year": "Year", "period": "Period", "value": "Value"})
+    chart, table = _trend_parts(view.vintage, view.ward_p, *keys[key], name)
     widgets.chart_block(chart, table, f"ward-trend-{name}-{key}",
                         f"{labels[key]} in {name}, with Derby and England over the same years. Lines break at missing "
                         "years and series breaks, and figures from different sources are separate lines.",
                         key="wards-trend")
+
+
+@connection.per_database(64)
+def _trend_parts(vintage: str, ward: str, indicator_id: str, breakdown: str, name: str):
+    con = connection.get_con()
+    meta = queries.indicator(con, indicator_id)
+    history = ward_queries.ward_history(con, indicator_id, breakdown, [ward, config.DERBY, config.ENGLAND])
+    history = wards.suppress_small_numbers(history, meta.get("unit"))
+    if meta.get("unit") == "count":
+        history = history[history["area_code"] == ward]
+    frame = ward_profiles.trend_frame(history, ward)
+    chart = charts.trend_chart(frame, meta, highlight=name, height=240)
+    table = frame.assign(value=[wards.fmt(v, meta) for v in frame["value"]]).rename(
+        columns={"series": "Area", "year": "Year", "period": "Period", "value": "Value"})
+    return chart, table
 
 
 # --- where are children worst off -----------------------------------------------------------------
@@ -518,25 +566,17 @@ def need_section(view: View) -> tuple[str | None, str | None]:
     if view.latest is None or view.latest.empty:
         st.caption("No ward figures are loaded for these boundaries yet.")
         return None, None
-    ranked = ward_profiles.with_ranks(view.latest)
-    labels = dict(zip(ward_profiles.measures(view.latest)["key"], ward_profiles.measures(view.latest)["label"]))
-    parts, fallback = ward_need.need_parts(view.latest)
+    ranked, labels, parts, fallback, table, (x_default, y_default), xs, ys = _need_parts(view.vintage)
     if fallback:
         st.markdown("*No child-poverty measure (children in low-income families, IDACI) has ward figures on these "
                     "boundaries yet, so the wards are ranked on the IoD 2019 income domain and the IMD instead.*")
     if parts:
-        table = ward_need.worst_off_table(ward_need.worst_off(ranked, parts), parts, labels)
         st.markdown("**Wards ranked, worst off first**, on: " + "; ".join(widgets.md_escape(labels[k]) for k in parts) + ".")
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Download CSV", exports.to_csv_bytes(table), f"wards-worst-off-{view.vintage}.csv",
+        st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), f"wards-worst-off-{view.vintage}.csv",
                            "text/csv", key="wards-need-csv")
         st.caption(ward_need.RULE)
     st.subheader("Doing better or worse than its deprivation predicts")
-    x_default, y_default = ward_need.default_pair(ranked, parts)
-    counts = ranked.groupby("key")["value"].count()
-    xs = [k for k in ward_need.deprivation_options(ranked, parts) if counts.get(k, 0) >= 3]
-    ys = [k for k in ward_profiles.measures(view.latest)["key"] if counts.get(k, 0) >= 3
-          and labels.get(k) and ranked.loc[ranked["key"] == k, "unit"].iloc[0] != "count"]
     if not xs or not ys or x_default is None or y_default is None:
         st.caption("Fewer than three wards have figures for an outcome and a deprivation measure, so no line can be fitted.")
         return None, None
@@ -545,6 +585,30 @@ def need_section(view: View) -> tuple[str | None, str | None]:
     _seed(f"wards-y-{view.vintage}", ys, "outcome", y_default if y_default in ys else ys[0], labels)
     x_key = c1.selectbox("Deprivation measure (across)", xs, format_func=labels.get, key=f"wards-x-{view.vintage}")
     y_key = c2.selectbox("Ward outcome (up)", ys, format_func=labels.get, key=f"wards-y-{view.vintage}")
+    chart, table, caption = _scatter_parts(view.vintage, x_key, y_key)
+    widgets.chart_block(chart, table, f"wards-scatter-{y_key}-{x_key}", caption, key="wards-scatter")
+    return (None if x_key == x_default else x_key), (None if y_key == y_default else y_key)
+
+
+@connection.per_database(8)
+def _need_parts(vintage: str):
+    """The worst-off ranking and the scatter's choices: (ranked, labels, parts, fallback, table, defaults, xs, ys)."""
+    latest = _latest(vintage)[0]
+    ranked, labels = _ranked(vintage)
+    parts, fallback = ward_need.need_parts(latest)
+    table = ward_need.worst_off_table(ward_need.worst_off(ranked, parts), parts, labels) if parts else None
+    defaults = ward_need.default_pair(ranked, parts)
+    counts = ranked.groupby("key")["value"].count()
+    xs = [k for k in ward_need.deprivation_options(ranked, parts) if counts.get(k, 0) >= 3]
+    ys = [k for k in ward_profiles.measures(latest)["key"] if counts.get(k, 0) >= 3
+          and labels.get(k) and ranked.loc[ranked["key"] == k, "unit"].iloc[0] != "count"]
+    return ranked, labels, parts, fallback, table, defaults, xs, ys
+
+
+@connection.per_database(64)
+def _scatter_parts(vintage: str, x_key: str, y_key: str):
+    """The outcome-against-deprivation scatter: (chart, table, caption)."""
+    ranked, labels = _ranked(vintage)
     df, fit, left_out = ward_need.scatter(ranked, x_key, y_key)
     y_meta = ranked[ranked["key"] == y_key].iloc[0].to_dict()
     line = None
@@ -558,5 +622,4 @@ def need_section(view: View) -> tuple[str | None, str | None]:
     caption = (f"{labels[y_key]} against {labels[x_key]}, each ward labelled. {fit_text} "
                + (f"Not plotted (no data on one or both): {', '.join(left_out)}. " if left_out else "")
                + ward_need.DESCRIPTIVE)
-    widgets.chart_block(chart, table, f"wards-scatter-{y_key}-{x_key}", caption, key="wards-scatter")
-    return (None if x_key == x_default else x_key), (None if y_key == y_default else y_key)
+    return chart, table, caption

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import altair as alt
@@ -91,6 +93,7 @@ def page_chrome() -> None:
 
 OVERVIEW_STEM = "overview"  # pages/overview.py, the default page, is served at /
 PAGE_PATH = "_derby_oa_page_path"  # the current page's URL path ("" for the overview), set by app.py
+SMALL_TABLE_ROWS = 60  # tables up to this many rows are plain HTML (`st.table`): no data grid to load
 LINK_KEY = "view-link"  # the container of "Link to this view" (CSS class st-key-view-link)
 
 
@@ -129,22 +132,60 @@ def presentation_mode() -> bool:
     return on
 
 
+_SPECS: "OrderedDict[int, tuple]" = OrderedDict()  # id(chart) -> (chart, Vega-Lite dict as Streamlit sends it)
+_SPECS_LOCK = threading.Lock()
+
+
+def vega_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite dict with its data as named datasets, converted (and validated) once per chart object.
+
+    Charts from the pages' caches are the same object on every rerun, so a rerun sends the kept dict instead
+    of converting the chart again (the conversion is most of a chart page's server time)."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    with _SPECS_LOCK:
+        kept = _SPECS.get(id(chart))
+        if kept is not None and kept[0] is chart:
+            _SPECS.move_to_end(id(chart))
+            return kept[1]
+    spec = _convert_altair_to_vega_lite_spec(chart)
+    with _SPECS_LOCK:
+        _SPECS[id(chart)] = (chart, spec)  # the chart is kept with its dict, so its id is not reused meanwhile
+        while len(_SPECS) > 256:
+            _SPECS.popitem(last=False)
+    return spec
+
+
+def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
+    """Draw an Altair chart from its kept Vega-Lite dict (the app's theme off, the container's width)."""
+    spec = vega_spec(chart)
+    st.vega_lite_chart({**spec, "datasets": dict(spec.get("datasets") or {})}, theme=None, width="stretch", key=key)
+
+
 def chart_block(chart: alt.TopLevelMixin, table: pd.DataFrame, name: str, caption: str,
                 alt_text: str | None = None, key: str | None = None) -> None:
-    """A chart with its caption, its data as a table, CSV download and PNG/SVG export."""
-    st.altair_chart(chart, theme=None, width="stretch", key=key)
+    """A chart with its caption, its data as a table, CSV download and PNG/SVG export (files made on click)."""
+    show_chart(chart, key=key)
     st.caption(caption)
     with st.expander("Data table and downloads"):
-        st.dataframe(table, hide_index=True, width="stretch")
+        data_table(table, alt_text or f"Data behind the chart: {caption}")
         base = slug(name)
         c1, c2, c3 = st.columns(3)
-        c1.download_button("Download CSV", exports.to_csv_bytes(table), f"{base}.csv", "text/csv",
+        c1.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), f"{base}.csv", "text/csv",
                            key=f"csv-{key or base}")
-        if c2.toggle("Prepare PNG and SVG", key=f"img-{key or base}"):
-            c2.download_button("Download PNG", charts.export_image(chart, "png"), f"{base}.png", "image/png",
-                               key=f"png-{key or base}")
-            c3.download_button("Download SVG", charts.export_image(chart, "svg"), f"{base}.svg", "image/svg+xml",
-                               key=f"svg-{key or base}")
+        c2.download_button("Download PNG", functools.partial(charts.export_image, chart, "png"), f"{base}.png",
+                           "image/png", key=f"png-{key or base}")
+        c3.download_button("Download SVG", functools.partial(charts.export_image, chart, "svg"), f"{base}.svg",
+                           "image/svg+xml", key=f"svg-{key or base}")
+
+
+def data_table(table: pd.DataFrame, label: str) -> None:
+    """A table behind a chart or map: plain HTML up to SMALL_TABLE_ROWS rows (no data grid for the browser to
+    load), the sortable grid for longer ones."""
+    if len(table) <= SMALL_TABLE_ROWS:
+        st.table(table, hide_index=True, alt=label)
+    else:
+        st.dataframe(table, hide_index=True, width="stretch")
 
 
 def current_page_path() -> str:
