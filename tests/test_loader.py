@@ -311,6 +311,7 @@ def test_nothing_to_commit_when_every_row_is_held(full_db):
         loader.commit(report, full_db)
 
 
+@pytest.mark.slow
 def test_a_rebuild_keeps_uploads_and_their_audit(default_db, tmp_path):
     path = tmp_path / "default.duckdb"
     path.write_bytes(default_db.read_bytes())

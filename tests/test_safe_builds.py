@@ -59,6 +59,7 @@ def one_line(capsys) -> str:
 
 
 @pytest.mark.parametrize("case", ["hash mismatch", "missing"])
+@pytest.mark.slow
 def test_a_held_source_that_cannot_be_obtained_stops_the_build(case, slcn_db, slcn_good, no_downloads,
                                                                monkeypatch, capsys):
     expected = fetch.read_manifest()[SLCN].sha256
@@ -87,6 +88,7 @@ def test_a_held_source_that_cannot_be_obtained_stops_the_build(case, slcn_db, sl
     assert f"skipped  dfe_sen_slcn: " in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_first_build_with_no_data_says_so_in_one_line(tmp_path, no_downloads, monkeypatch, capsys):
     monkeypatch.setenv("DERBY_OA_DB", str(tmp_path / "first.duckdb"))
     assert main(["build"]) == 0

@@ -175,6 +175,7 @@ def test_writable_connection_is_refused(default_db, tmp_path):
         con.close()
 
 
+@pytest.mark.slow  # runs the query's child process until a limit stops it
 def test_time_limit_interrupts_a_runaway_cross_join(con_default):
     with pytest.raises(QueryRefused) as refused:
         sql_guard.run("SELECT count(*) FROM range(100000000000) a, range(100000000) b", con_default, time_limit=0.5)
@@ -182,6 +183,7 @@ def test_time_limit_interrupts_a_runaway_cross_join(con_default):
     assert sql_guard.run("SELECT 42 AS answer", con_default).frame["answer"].tolist() == [42]  # still usable
 
 
+@pytest.mark.slow  # runs the query's child process until a limit stops it
 def test_row_cap_refuses_a_huge_series_and_states_the_cap(con_default):
     with pytest.raises(QueryRefused) as refused:
         sql_guard.run("SELECT * FROM generate_series(1, 1000000000000)", con_default)
@@ -275,6 +277,7 @@ def test_cli_output_is_formula_safe(full_db, cli):
 
 # ---- limits that hold whatever the query does (issue 10, section 4) ---------------------------------------
 
+@pytest.mark.slow  # runs the query's child process until a limit stops it
 @pytest.mark.parametrize("sql", ["SELECT len(range(1000000000)) AS n", "SELECT repeat('x', 1500000000) AS s"])
 def test_single_value_work_is_stopped_without_growing_the_server(sql, con_default):
     """One huge value cannot be interrupted inside DuckDB: the query's own process is bounded instead."""
@@ -288,6 +291,7 @@ def test_single_value_work_is_stopped_without_growing_the_server(sql, con_defaul
     assert sql_guard.run("SELECT 42 AS answer", con_default).frame["answer"].tolist() == [42]
 
 
+@pytest.mark.slow  # runs the query's child process until a limit stops it
 def test_result_bytes_are_capped_as_well_as_rows(con_default):
     with pytest.raises(QueryRefused) as refused:
         sql_guard.run("SELECT repeat('x', 50000) AS s FROM range(10000)", con_default)
