@@ -15,6 +15,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from apptest_support import OFFICER, run_page
+from db_support import copy_database
 from derby_oa.storage import db
 from derby_oa.viz import exports
 from derby_oa.uploads import loader
@@ -197,17 +198,28 @@ def test_fallback_account_signs_in_with_its_password_only(db_copy):
 DRAFT_VALUE = 99.9  # Derby's GLD 2018/19 is 70.7 as published; the draft changes it to this
 
 
-@pytest.fixture
-def drafted(db_copy) -> Path:
-    """A copy with one draft upload that changes Derby's GLD 2018/19 and adds England girls' 2018/19 row."""
-    _write(db_copy, f"DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
-                    f"AND area_code = '{ENGLAND}' AND breakdown = 'girls'")
-    report = _check(db_copy, "draft.csv", _template(f"gld,{DERBY},2018/19,all,{DRAFT_VALUE},,",
-                                                    f"gld,{ENGLAND},2018/19,girls,78.4,244297,311553"))
+@pytest.fixture(scope="module")
+def drafted_once(full_db, tmp_path_factory) -> Path:
+    """The full build with one draft upload that changes Derby's GLD 2018/19 and adds England girls' 2018/19 row.
+
+    Committed once for the module (a commit to the full build records its history: seconds); each test gets a
+    copy (`drafted`)."""
+    path = tmp_path_factory.mktemp("drafted") / "derby_oa.duckdb"
+    path.write_bytes(full_db.read_bytes())
+    _write(path, f"DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
+                 f"AND area_code = '{ENGLAND}' AND breakdown = 'girls'")
+    report = _check(path, "draft.csv", _template(f"gld,{DERBY},2018/19,all,{DRAFT_VALUE},,",
+                                                 f"gld,{ENGLAND},2018/19,girls,78.4,244297,311553"))
     assert not report.problems and len(report.new) == 1 and len(report.changed) == 1
-    result = loader.commit(report, db_copy, officer="EY lead", replace=True)
+    result = loader.commit(report, path, officer="EY lead", replace=True)
     assert not result.published
-    return db_copy
+    return path
+
+
+@pytest.fixture
+def drafted(drafted_once, tmp_path) -> Path:
+    """A copy of `drafted_once` with its uploads record and change history, as the commit left them."""
+    return copy_database(drafted_once, tmp_path / "derby_oa.duckdb")
 
 
 EXPLORE = {"ind": "gld", "area": f"{DERBY},{ENGLAND}", "bd": "all,girls", "view": "table", "from": "2019",
