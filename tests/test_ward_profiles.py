@@ -216,6 +216,13 @@ def test_small_numbers_suppressed_only_for_loaded_rows():
     assert wards.fmt_status(None, "c", {"unit": "%"}) == "c" and wards.fmt_status(None, None, {"unit": "%"}) == "no data"
 
 
+def test_suppressed_ward_says_who_suppressed_it():
+    # our small-number rule on an officer's upload, against a cell the publisher suppressed (NCMP MSOA carried over)
+    assert wards.symbol_label("c", True) == "c (suppressed: fewer than 10 children)"
+    assert wards.symbol_label("c", False) == "c (suppressed by the publisher)"
+    assert wards.symbol_label("x", False) == "x"
+
+
 def test_schools_in_ward(con_default, con_full):
     empty = wq.schools_in_ward(con_default, ARBORETUM, PLAN)  # no schools loaded: an empty frame
     assert empty.empty and "school_name" in empty.columns

@@ -131,3 +131,30 @@ def test_page_shows_best_fit_and_coverage(full_db):
     assert "best-fit estimates" in captions and "Coverage: 100%" in captions
     table = next(df.value for df in at.dataframe if "Best-fit estimate" in df.value.columns)
     assert len(table) == 18 and set(table["Best-fit estimate"]) == {"yes"}
+
+
+def test_publisher_suppressed_ward_cells_are_not_called_small_numbers(full_db):
+    # NCMP reception obesity: MSOA cells the publisher suppressed leave these wards with `c`, not our <10 rule
+    at = run_page(full_db, PAGE, {"vintage": config.WARD_VINTAGE_PLAN, "indicator": "obesity_reception_3yr",
+                                  "period": "2015/16-17/18"})
+    assert [e.value for e in at.exception] == []
+    deck = at.get("deck_gl_json_chart")[0].proto.json
+    assert "c (suppressed by the publisher)" in deck and "fewer than 10 children" not in deck
+
+
+def test_an_officers_figure_over_a_best_fit_one_drops_its_fit_record(full_db, tmp_path):
+    import duckdb
+    import shutil
+    from derby_oa.queries import ward_fit as fq
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(full_db, copy)
+    con = duckdb.connect(str(copy))
+    allestree = con.execute("SELECT area_code FROM areas WHERE area_name = 'Allestree' AND vintage = ?",
+                            [config.WARD_VINTAGE_PLAN]).fetchone()[0]
+    before = fq.ward_fit(con, "idaci_rate_2019", "2019", config.WARD_VINTAGE_PLAN).set_index("area_code")
+    assert before.loc[allestree, "best_fit"] is not None and not pd.isna(before.loc[allestree, "method"])
+    con.execute("""UPDATE observations SET source_id = 'upload:1', value = 12.5 WHERE indicator_id = 'idaci_rate_2019'
+                   AND area_code = ? AND period = '2019'""", [allestree])
+    after = fq.ward_fit(con, "idaci_rate_2019", "2019", config.WARD_VINTAGE_PLAN).set_index("area_code")
+    assert pd.isna(after.loc[allestree, "method"])  # the officer's figure is not a best fit
+    assert after.drop(index=allestree)["method"].notna().all()  # every other ward keeps its record

@@ -250,8 +250,9 @@ def map_section(con, view: View) -> str | None:
                  key="wards-click-target", horizontal=True)
 
     meta, values = view.meta, dict(zip(view.values["area_code"], view.values["value"]))
-    symbols = {c: f"{s} (suppressed: fewer than 10 children)" if s == "c" else s
-               for c, v, s in zip(view.values["area_code"], view.values["value"], view.values["status"])
+    symbols = {c: wards.symbol_label(s, bool(here))
+               for c, v, s, here in zip(view.values["area_code"], view.values["value"], view.values["status"],
+                                        view.values["suppressed"])
                if pd.isna(v) and s in wards.SYMBOLS}
     title = f"{view.title}, {view.period}"
     short = f"{meta.get('short_title') or meta['title']}{view.title[len(meta['title']):]}, {view.period}"

@@ -47,7 +47,7 @@ from derby_oa.uploads.formats import (
 )
 
 MAX_PROBLEMS_SHOWN = 200
-TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "data" / "upload_template.csv"
+TEMPLATE_PATH = config.DATA_DIR / "upload_template.csv"
 DEFAULT_LICENCE = "Open Government Licence v3.0"
 DEFAULT_ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
 

@@ -150,6 +150,14 @@ SUPPRESSION_NOTE = ("Ward figures loaded by officers are suppressed (shown as c)
                     "10. This is done before anything is drawn or exported.")
 
 
+def symbol_label(status: str, suppressed_here: bool) -> str:
+    """The words for a ward without a figure: `c` from the small-number rule applied to an officer's upload says
+    "fewer than 10 children"; `c` from the publisher (e.g. an NCMP MSOA cell carried to a ward) says so instead."""
+    if status != "c":
+        return status
+    return "c (suppressed: fewer than 10 children)" if suppressed_here else "c (suppressed by the publisher)"
+
+
 def suppress_small_numbers(rows: pd.DataFrame, unit: str | None = None) -> pd.DataFrame:
     """Ward rows loaded by officers (source `upload:<id>`) with the DfE small-number rule applied:
     a row with a numerator or denominator under 10, or a count (`unit`, or a `unit` column, is
