@@ -1,7 +1,7 @@
 """Derby Opportunity Area dashboard: the Streamlit entry point (`streamlit run app.py`)."""
 import streamlit as st
 
-import derby_oa.viz.theme
+import derby_oa.viz.theme  # noqa: F401  (registers the Altair theme)
 from derby_oa.ui import incidents
 from derby_oa.ui.widgets import APP_RAN, PAGE_PATH, page_chrome, routed_by_app
 

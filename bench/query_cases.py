@@ -82,7 +82,7 @@ def cases(real_con, synth_con=None) -> list[Case]:
          syn(lambda c: explore.observations(c, s["indicators"], s["derby_wards"], ["all"]))),
         ("explorer: indicator search with row counts",
          lambda c: explore.search_indicators(c, "attainment"),
-         syn(lambda c: explore.search_indicators(c, "synthetic"))),
+         syn(lambda c: explore.search_indicators(c, "attainment"))),
         ("target observations (GLD, Derby)",
          lambda c: target_data.target_observations(c, "gld", config.DERBY, "all"),
          syn(lambda c: target_data.target_observations(c, s["indicator"], s["ward"], "all"))),

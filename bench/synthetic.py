@@ -5,6 +5,10 @@ bench/output/ and are never read by the app. The ward and local-authority codes 
 real ones (ONS LSOA 2011 -> ward 2019 lookup, from the data mirror), so the table has England's real
 shape: 7,180 wards in 317 local authorities. Every indicator id starts `synthetic_`, every title says
 SYNTHETIC, and the one source row says the data are generated.
+
+With `indicators_from` (the real database), the indicators are the app's own (every indicator that
+is not a LAIT series, with its id, unit, polarity and decimals; the title prefixed "SYNTHETIC
+values:"), so the query functions run at England-ward scale with the ids the pages ask for.
 """
 from __future__ import annotations
 
@@ -33,8 +37,12 @@ def english_wards() -> pd.DataFrame:
     return df.sort_values("WD19CD").reset_index(drop=True)
 
 
-def build(path: Path, n_indicators: int = N_INDICATORS, years: list[int] = YEARS) -> dict:
-    """Write the synthetic database at `path` (replaced); returns counts and the seconds taken."""
+def build(path: Path, n_indicators: int = N_INDICATORS, years: list[int] = YEARS,
+          indicators_from: Path | None = None) -> dict:
+    """Write the synthetic database at `path` (replaced); returns counts and the seconds taken.
+
+    Indicators: the app's own (non-LAIT) from the database `indicators_from`, else `n_indicators`
+    numbered SYNTHETIC ones."""
     t0 = time.perf_counter()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,11 +62,19 @@ def build(path: Path, n_indicators: int = N_INDICATORS, years: list[int] = YEARS
         con.execute(f"""INSERT INTO areas SELECT DISTINCT LAD19CD, LAD19NM, 'la', '{config.ENGLAND}', NULL, NULL
                         FROM w ORDER BY 1""")
         con.execute(f"INSERT INTO areas SELECT WD19CD, WD19NM, 'ward', LAD19CD, '{VINTAGE}', NULL FROM w ORDER BY 1")
-        con.execute("""INSERT INTO indicators
-            SELECT printf('synthetic_%02d', i), printf('SYNTHETIC indicator %02d (benchmark only)', i),
-                   printf('SYNTHETIC %02d', i), 'schools', '%', 'higher_is_better',
-                   'Generated values for the performance benchmark; not a statistic.', 1, ?, NULL, NULL, NULL
-            FROM range(1, ? + 1) t(i)""", [SOURCE_ID, n_indicators])
+        if indicators_from is not None:
+            con.execute(f"ATTACH '{Path(indicators_from)}' AS real_db (READ_ONLY)")
+            con.execute("""INSERT INTO indicators SELECT * REPLACE (
+                    'SYNTHETIC values: ' || title AS title, ? AS source_id,
+                    'Generated values for the performance benchmark; not a statistic.' AS definition)
+                FROM real_db.indicators WHERE indicator_id NOT LIKE 'lait%' ORDER BY indicator_id""", [SOURCE_ID])
+            con.execute("DETACH real_db")
+        else:
+            con.execute("""INSERT INTO indicators
+                SELECT printf('synthetic_%02d', i), printf('SYNTHETIC indicator %02d (benchmark only)', i),
+                       printf('SYNTHETIC %02d', i), 'schools', '%', 'higher_is_better',
+                       'Generated values for the performance benchmark; not a statistic.', 1, ?, NULL, NULL, NULL
+                FROM range(1, ? + 1) t(i)""", [SOURCE_ID, n_indicators])
         con.execute("CREATE TEMP TABLE y AS SELECT unnest(?) AS year", [years])
         con.execute("CREATE TEMP TABLE b AS SELECT unnest(?) AS breakdown", [list(BREAKDOWNS)])
         # Deterministic pseudo-random values from a hash of the key; numerator/denominator consistent.
@@ -87,8 +103,10 @@ def sample_codes(con) -> dict:
     """Codes the synthetic query cases use: Derby's wards (2019), another LA's wards, a ward, a period."""
     derby_wards = [r[0] for r in con.execute(
         "SELECT area_code FROM areas WHERE area_type = 'ward' AND parent_code = ? ORDER BY 1", [config.DERBY]).fetchall()]
+    ids = [r[0] for r in con.execute("SELECT indicator_id FROM indicators ORDER BY indicator_id").fetchall()]
+    first = "gld" if "gld" in ids else ids[0]
     return {"derby_wards": derby_wards, "ward": derby_wards[0], "vintage": VINTAGE,
-            "indicator": "synthetic_01", "indicators": [f"synthetic_{i:02d}" for i in range(1, 11)],
+            "indicator": first, "indicators": [first] + [i for i in ids if i != first][:9],
             "period": "2024/25", "year": 2025}
 
 

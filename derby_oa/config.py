@@ -88,6 +88,15 @@ def threads() -> int:
 KS4_ASSESSED = {2020: "centre-assessed grades (no exams)", 2021: "teacher-assessed grades (no exams)"}
 
 
-def not_comparable(indicator_id: str) -> dict[int, str]:
-    """End year -> why that year stands alone, for one indicator (empty for most)."""
-    return dict(KS4_ASSESSED) if "ks4_" in str(indicator_id) else {}
+# A key stage 4 result graded in exams: the app's KS4 ids and LAIT's (Attainment 8, Progress 8, the English
+# Baccalaureate, English and maths passes, by any pupil group); never destinations, which are not grades.
+KS4_GRADED = re.compile(r"^ks4_(attainment|progress|eng_maths)|attain8|prog8|engbac|engmaths|ebacc|gcse|"
+                        r"attainment 8|progress 8|english baccalaureate|pass in english and maths", re.IGNORECASE)
+KS4_NOT_GRADED = re.compile(r"_des_|destination|employment|training", re.IGNORECASE)
+
+
+def not_comparable(indicator_id: str, title: str = "") -> dict[int, str]:
+    """End year -> why that year stands alone, for one indicator (empty for most): KS4 graded results of
+    2019/20 and 2020/21, by the indicator's id or title."""
+    text = f"{indicator_id} {title or ''}"
+    return dict(KS4_ASSESSED) if KS4_GRADED.search(text) and not KS4_NOT_GRADED.search(text) else {}

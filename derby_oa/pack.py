@@ -97,9 +97,11 @@ def _p(text, style) -> "Paragraph":
 
 def svg_drawing(svg: str, width: float | None = None, height: float | None = None):
     """An SVG (from vl-convert) as a reportlab Drawing scaled to fit `width` x `height` points."""
+    from reportlab import rl_config
     from svglib.svglib import svg2rlg
 
     _fonts()
+    rl_config.shapeChecking = 0  # svglib builds thousands of shapes; checking each attribute took most of the time
     drawing = svg2rlg(io.BytesIO(svg.encode("utf-8")))
     if drawing is None:
         raise ValueError("the chart's SVG could not be read")
@@ -158,7 +160,7 @@ def _table(rows: list[list], widths: list[float], styles: dict, header_rows: int
     return table
 
 
-def _cover(story, styles, con, since: dt.date, today: dt.date, report: history.SinceReport, db_path) -> None:
+def _cover(story, styles, since: dt.date, today: dt.date, report: history.SinceReport, db_path) -> None:
     from reportlab.platypus import Spacer
 
     story.append(_p(PAGE_TITLE, styles["title"]))
@@ -400,7 +402,7 @@ def build_pack(con, since: dt.date, db_path: Path | None = None, today: dt.date 
     tiles, obs, metas = _tiles(con)
     statuses = _statuses(con)
     story: list = []
-    _cover(story, styles, con, since, today, report, db_path)
+    _cover(story, styles, since, today, report, db_path)
     _tiles_pages(story, styles, tiles, obs, metas, statuses)
     _priority_pages(story, styles, con, tiles, metas)
     _targets_page(story, styles, statuses)

@@ -12,7 +12,7 @@ con = get_con()
 st.title("Targets and trajectories")
 st.markdown("Is Derby on track for the delivery plan's 2020/21 targets, and what would it take? Every target of the "
             "plan is held as data; the status of each follows the rule written beside it.")
-items = view.assessments(con)
+items = view.assessments()
 view.status_counts(items)
 view.tiles(items)
 

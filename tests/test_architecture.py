@@ -171,3 +171,13 @@ def test_queries_use_only_the_schema_and_storage_layer():
     above = {name: sorted(d for d in deps if not d.startswith("derby_oa.queries") and d not in QUERY_LAYER_DEPENDENCIES)
              for name, deps in graph.items() if name.startswith("derby_oa.queries")}
     assert {k: v for k, v in above.items() if v} == {}
+
+
+def test_no_connection_parameter_is_accepted_and_ignored():
+    ignored = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "con" in [a.arg for a in node.args.args]:
+                if "con" not in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}:
+                    ignored.append(f"{name}.{node.name}")
+    assert ignored == []

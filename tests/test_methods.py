@@ -17,7 +17,7 @@ from test_priorities import chart_specs, point_data
 
 
 def _tiles(con) -> dict[str, headlines.Tile]:
-    return {t.indicator_id + ":" + t.breakdown: t for t in tiles_view.compute(con)}
+    return {t.indicator_id + ":" + t.breakdown: t for t in headlines.tiles_for(con)}
 
 
 # ---------------------------------------------------------------- 1. quartile bands as LAIT computes them
@@ -39,6 +39,17 @@ def test_quartiles_as_lait_on_real_data(con_full):
 
 
 # ---------------------------------------------------------------- 2. KS4 teacher-assessed years
+
+def test_every_graded_ks4_measure_has_the_assessed_years_and_destinations_do_not(con_full):
+    graded = ["ks4_attainment8", "ks4_progress8", "ks4_eng_maths_94", "lait_avg_attain8_score_asian",
+              "lait_fsm_avg_prog8_score", "lait_engbac9_4", "lait_engmaths9_5", "lait_cin_engmaths9_4",
+              "lait_lac_ks4_avg_attain8"]
+    for ind in graded:
+        assert queries.indicator(con_full, ind)["not_comparable"] == [2020, 2021], ind
+    for ind in ["lait_ks4_des_apprentice", "lait_ks4_des_notsus", "lait_ks4_sen_des_incspec", "gld",
+                "ks2_rwm_expected"]:
+        assert queries.indicator(con_full, ind)["not_comparable"] == [], ind
+
 
 def test_attainment8_teacher_assessed_years_stand_alone(con_full):
     meta = queries.indicator(con_full, "ks4_attainment8")
@@ -110,7 +121,7 @@ def test_ks2_reading_progress_shown_as_published(con_full, full_db):
     assert tile.derby == -0.95 and tile.value_text() == "\u22120.95" and "Derby \u22120.95" in tile.sentence
     at = run_page(full_db, "pages/schools.py", {"ind": "ks2_progress_reading"})
     assert not at.exception
-    years = next(df.value for df in at.dataframe if "Quartile among local authorities (A = best)" in df.value.columns)
+    years = next(df.value for df in at.table if "Quartile among local authorities (A = best)" in df.value.columns)
     assert years.set_index("Period").loc["2022/23", "Derby"] == "\u22120.95"
     # no raw missing markers leak into the table (issue 12, item 11)
     text = years.astype(str).to_numpy().ravel().tolist()

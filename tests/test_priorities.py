@@ -84,7 +84,7 @@ def test_gld_gap_chart(full_db):
 
 def test_rank_quartile_and_significance_by_year(full_db):
     at = run_page(full_db, "pages/early_years.py")
-    years = next(df.value for df in at.dataframe if "Rank among statistical neighbours (1 = best)" in df.value.columns)
+    years = next(df.value for df in at.table if "Rank among statistical neighbours (1 = best)" in df.value.columns)
     row = years.set_index("Period").loc["2015/16"]
     # hand-checked: Southampton 69.8, Sheffield 68.6, Kirklees 66.9 are above Derby's 66.4 among its May 2025
     # neighbours; 111 of the 152 LAs with a value are above Derby, so rank 112 and the third quartile (C)
@@ -174,8 +174,12 @@ def test_priority_page_presentation_mode(full_db):
     grids = [m.value for m in at.markdown if 'class="oa-grid oa-present"' in m.value]
     assert len(grids) == 1 and 'aria-label="Attainment 8"' in grids[0]
     # the at-a-glance table is left out on the shared screen; the in-depth section stays
-    assert not [df for df in at.dataframe if "Rank among neighbours" in df.value.columns]
-    assert at.get("vega_lite_chart")
+    assert not [df for df in [*at.dataframe, *at.table] if "Rank among neighbours" in df.value.columns]
+    # charts are static SVG pictures of the same specs on the shared screen (no chart library to load) ...
+    assert not at.get("vega_lite_chart") and len(at.get("image")) >= 2
+    # ... and the interactive chart is one toggle away
+    at.toggle(key=next(t.key for t in at.toggle if t.key.startswith("interactive-trend-"))).set_value(True).run()
+    assert len(at.get("vega_lite_chart")) == 1
 
 
 def test_positions_need_enough_areas():

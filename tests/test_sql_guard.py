@@ -225,7 +225,8 @@ def test_limits_are_stated():
     *sql_guard.EXAMPLES.values(),
 ])
 def test_ordinary_queries_run(sql, con_full):
-    assert isinstance(sql_guard.run(sql, con_full).frame, pd.DataFrame)
+    # what is tested is that the guard lets these through; a busy test machine must not decide it by the clock
+    assert isinstance(sql_guard.run(sql, con_full, time_limit=60).frame, pd.DataFrame)
 
 
 def test_pivot_without_in_list_gives_the_real_values(con_full):

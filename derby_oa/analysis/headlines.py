@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from derby_oa import config, formatting, stats, vocabulary
+from derby_oa import config, formatting, queries, stats, vocabulary
 from derby_oa.analysis import narrative
 from derby_oa.analysis.comparisons import prefer_published
+from derby_oa.queries import overview as overview_queries
 from derby_oa.series import all_breaks
 from derby_oa.vocabulary import PLAN_SOURCE
 
@@ -406,3 +407,23 @@ def with_plan_figures(obs: pd.DataFrame, plan: pd.DataFrame, year: int = PLAN_BA
 def headline_pairs(headlines=HEADLINES) -> list[tuple[str, str]]:
     """(indicator_id, breakdown) of each headline, for the query."""
     return [(h.indicator_id, h.breakdown) for h in headlines]
+
+
+# ---------------------------------------------------------------- from the database
+
+def tiles_for(con, items: tuple[Headline, ...] | list[Headline] = HEADLINES
+            ) -> list[Tile]:
+    """Tiles for the headlines whose indicators exist in this database."""
+    known = set(queries.indicators(con)["indicator_id"])
+    items = [h for h in items if h.indicator_id in known]
+    metas = {h.indicator_id: queries.indicator(con, h.indicator_id) for h in items}
+    obs = overview_queries.observations_for(con, headline_pairs(items), [config.DERBY, config.ENGLAND])
+    obs = with_plan_figures(obs, queries.plan_figures(con))
+    return compute_tiles(metas, obs, items, plan_target_pairs(con))
+
+
+def plan_target_pairs(con) -> set[tuple[str, str]]:
+    """(indicator_id, breakdown) of the plan's measurable targets: their tiles use the plan's own baseline."""
+    t = queries.target_list(con)
+    t = t[(t["origin"] == "plan") & t["indicator_id"].notna() & t["baseline_value"].notna()]
+    return {(r.indicator_id, r.breakdown or "all") for r in t.itertuples()}

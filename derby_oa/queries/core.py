@@ -25,7 +25,7 @@ def indicator(con, indicator_id: str) -> dict:
     row = df.iloc[0].to_dict()
     row["series_breaks"] = [int(x) for x in str(row.get("series_breaks") or "").split(";") if x.strip()]
     row["not_collected"] = [int(x) for x in str(row.get("not_collected") or "").split(";") if x.strip()]
-    row["not_comparable"] = sorted(config.not_comparable(indicator_id))  # e.g. KS4 teacher-assessed years
+    row["not_comparable"] = sorted(config.not_comparable(indicator_id, row.get("title") or ""))  # e.g. KS4 teacher-assessed years
     return row
 
 

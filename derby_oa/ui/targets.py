@@ -33,7 +33,7 @@ def _assessments() -> list[targets.Assessment]:
     return targets.assess_many(connection.get_con())
 
 
-def assessments(con) -> list[targets.Assessment]:
+def assessments() -> list[targets.Assessment]:
     """Every target's assessment, plan targets first (kept per database version; officers' drafts apart)."""
     return _assessments()
 
@@ -81,10 +81,11 @@ def _metric_value(value, unit, dec) -> str:
     return targets.fmt_value(value, unit, dec)
 
 
-def _change(value, dec, words: str) -> str:
-    if value is None or pd.isna(value):
+def _change(value, unit: str, dec) -> str:
+    """A change a year through the app's formatter: one decimal more than published (a rate worked out here)."""
+    if formatting.is_missing(value):
         return "no data"
-    return f"{value:+,.{max(int(dec or 0), 1) + 1}f} {'points' if words == 'percentage points' else words}".strip()
+    return formatting.signed(value, unit, max(int(dec or 0), 1) + 1)
 
 
 def target_detail(a: targets.Assessment, key: str) -> None:
@@ -104,8 +105,8 @@ def target_detail(a: targets.Assessment, key: str) -> None:
     c2.metric(f"Target line {targets.period_label(int(t['target_year']))}", _metric_value(a.line_value, unit, dec),
               help="The value Derby needs to beat (see the rule).")
     words = {"%": "percentage points", "score": "points"}.get(unit, unit)
-    c3.metric("Needed a year", _change(a.required_change, dec, words), help=f"In {words}. {targets.CHANGE_RULE}")
-    c4.metric("Achieved a year", _change(a.achieved_change, dec, words),
+    c3.metric("Needed a year", _change(a.required_change, unit, dec), help=f"In {words}. {targets.CHANGE_RULE}")
+    c4.metric("Achieved a year", _change(a.achieved_change, unit, dec),
               help=(f"From the baseline to {targets.period_label(a.achieved_to)}, within the same series."
                     if a.achieved_to else "No later value in the same series as the baseline."))
     if a.comparator_change is not None:

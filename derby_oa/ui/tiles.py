@@ -67,32 +67,14 @@ PRESENT_PAGE_CSS = """
 """
 
 
-def compute(con, items: tuple[headlines.Headline, ...] | list[headlines.Headline] = headlines.HEADLINES
-            ) -> list[headlines.Tile]:
-    """Tiles for the headlines whose indicators exist in this database."""
-    known = set(queries.indicators(con)["indicator_id"])
-    items = [h for h in items if h.indicator_id in known]
-    metas = {h.indicator_id: queries.indicator(con, h.indicator_id) for h in items}
-    obs = overview_queries.observations_for(con, headlines.headline_pairs(items), [config.DERBY, config.ENGLAND])
-    obs = headlines.with_plan_figures(obs, queries.plan_figures(con))
-    return headlines.compute_tiles(metas, obs, items, plan_target_pairs(con))
-
-
-def plan_target_pairs(con) -> set[tuple[str, str]]:
-    """(indicator_id, breakdown) of the plan's measurable targets: their tiles use the plan's own baseline."""
-    t = queries.target_list(con)
-    t = t[(t["origin"] == "plan") & t["indicator_id"].notna() & t["baseline_value"].notna()]
-    return {(r.indicator_id, r.breakdown or "all") for r in t.itertuples()}
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def _tiles_cached(key: tuple, items: tuple[headlines.Headline, ...]) -> list[headlines.Tile]:
     from derby_oa.ui.connection import get_con
-    return compute(get_con(), items)
+    return headlines.tiles_for(get_con(), items)
 
 
 def cached_tiles(items: tuple[headlines.Headline, ...] = headlines.HEADLINES) -> list[headlines.Tile]:
-    """`compute`, cached per database file (path and modification time)."""
+    """`headlines.tiles_for`, kept per database version (`connection.db_key`)."""
     return _tiles_cached(connection.db_key(), tuple(items))
 
 

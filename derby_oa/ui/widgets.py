@@ -156,8 +156,32 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     return spec
 
 
+_SVGS: "OrderedDict[int, tuple]" = OrderedDict()  # id(chart) -> (chart, SVG text), like _SPECS
+
+
+def static_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as SVG text through vl-convert (the same spec the interactive chart draws), made once per chart."""
+    with _SPECS_LOCK:
+        kept = _SVGS.get(id(chart))
+        if kept is not None and kept[0] is chart:
+            return kept[1]
+    svg = charts.export_image(chart, "svg").decode("utf-8")
+    with _SPECS_LOCK:
+        _SVGS[id(chart)] = (chart, svg)
+        while len(_SVGS) > 128:
+            _SVGS.popitem(last=False)
+    return svg
+
+
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
-    """Draw an Altair chart from its kept Vega-Lite dict (the app's theme off, the container's width)."""
+    """Draw an Altair chart from its kept Vega-Lite dict (the app's theme off, the container's width).
+
+    In presentation mode (the board's shared screen) the chart is a static SVG image of the same spec, so the
+    page loads no chart library; the interactive chart is one toggle away."""
+    if st.query_params.get("present") == "1" and not st.toggle(
+            "Interactive chart", key=f"interactive-{key}", help="Hover for values; the picture shows the same data."):
+        st.image(static_svg(chart), width="stretch")
+        return
     spec = vega_spec(chart)
     st.vega_lite_chart({**spec, "datasets": dict(spec.get("datasets") or {})}, theme=None, width="stretch", key=key)
 
@@ -249,30 +273,10 @@ def _cell(value, decimals: int | None = None) -> tuple[str, bool]:
     return _html.escape(str(value)), False
 
 
-# Short headers (the full wording is the header's tooltip and in the caption) and widths, so that the reading
-# tables fit a 1366 px screen beside the sidebar without hiding a column.
-SHORT_COLUMNS = {
-    "Indicator": ("Indicator", 230), "Latest": ("Latest", 64), "Period": ("Period", 64), "Derby": ("Derby", 58),
-    "England": ("England", 62), "Unit": ("Unit", 52), "Gap": ("Gap", 52), "Since": ("Since", 64),
-    "Change": ("Change", 60), "Gap (Derby - England)": ("Gap", 56),
-    "Direction of travel": ("Direction", 98), "Compared with England": ("vs England", 104),
-    "Rank among neighbours": ("Rank (neighbours)", 92), "Quartile (A best)": ("Quartile", 62),
-    "Derby 95% interval": ("95% interval", 96), "How judged": ("How judged", 126),
-    "Rank among statistical neighbours (1 = best)": ("Rank (neighbours)", 92),
-    "Quartile among local authorities (A = best)": ("Quartile (LAs)", 84),
-    "Rank among local authorities": ("Rank (LAs)", 84),
-}
-
-
-def fitted_dataframe(table: pd.DataFrame) -> None:
-    """`st.dataframe` with short headers (full wording on hover), widths that fit 1366 px, and every row shown."""
-    config = {}
-    for col in table.columns:
-        if col in SHORT_COLUMNS:
-            label, width = SHORT_COLUMNS[col]
-            config[col] = st.column_config.Column(label, help=col, width=width)
-    height = 35 * (min(len(table), 25) + 1) + 3  # every row shown (up to 25): no scrolling inside the table
-    st.dataframe(table, hide_index=True, width="stretch", height=height, column_config=config)
+def reading_table(table: pd.DataFrame, label: str) -> None:
+    """A table read rather than explored: plain HTML (`st.table`) whose long headers and cells wrap to fit a
+    1366 px screen; no data grid for the browser to load."""
+    st.table(table, hide_index=True, alt=label)
 
 
 def fit_table(table: pd.DataFrame, label: str, decimals: dict[str, int] | None = None) -> None:

@@ -27,7 +27,7 @@ from derby_oa.storage import store, write_lock
 from derby_oa.queries import uploads as uq
 from derby_oa.storage.write_lock import WriteBusy
 from derby_oa.storage.schema import OBS_COLUMNS, OBS_KEY
-from derby_oa.uploads.formats import (
+from derby_oa.uploads.formats import (  # noqa: F401  (re-exported for the page and the command line)
     BREAKDOWNS,
     EES_MEASURES,
     FINGERTIPS_IDS,

@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from derby_oa.viz import theme
+from derby_oa.viz.theme import N, Q
 from derby_oa.series import all_breaks
 from derby_oa.analysis.narrative import period_label
 
@@ -66,7 +67,7 @@ def year_axis(labels: dict[int, str], title: str = "Period") -> alt.X:
     angle = -40 if len(years) > 8 else 0
     axis = alt.Axis(values=years, labelExpr=f"({{{mapping}}})[datum.value] || ''", labelAngle=angle,
                     labelOverlap=False, grid=False)
-    return alt.X("year:Q", title=title, axis=axis,
+    return alt.X(field="year", type=Q, title=title, axis=axis,
                  scale=alt.Scale(domain=[min(years) - 0.5, max(years) + 0.5], nice=False) if years else alt.Undefined)
 
 
@@ -130,17 +131,17 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
                                           dashes + [[1, 0]])
     fmt = value_format(meta.get("decimals", 1))
     legend = alt.Legend(title=None, orient="bottom", columns=min(4, len(order)), symbolStrokeWidth=2, labelLimit=320)
-    colour = alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), sort=order, legend=legend)
-    shape = alt.Shape("series:N", scale=alt.Scale(domain=order, range=shapes), sort=order, legend=legend)
-    dash = alt.StrokeDash("series:N", scale=alt.Scale(domain=order, range=dashes), sort=order, legend=None)
+    colour = alt.Color(field="series", type=N, scale=alt.Scale(domain=order, range=colours), sort=order, legend=legend)
+    shape = alt.Shape(field="series", type=N, scale=alt.Scale(domain=order, range=shapes), sort=order, legend=legend)
+    dash = alt.StrokeDash(field="series", type=N, scale=alt.Scale(domain=order, range=dashes), sort=order, legend=None)
     x = year_axis(period_labels(data))
     xs = x.to_dict().get("scale", alt.Undefined)
 
     def xq(field: str) -> alt.X:  # annotation layers share the year scale (and its fixed domain)
-        return alt.X(f"{field}:Q", scale=xs, title=x.to_dict().get("title"))
-    y = alt.Y("value:Q", title=meta.get("unit", ""), scale=alt.Scale(zero=False))
-    tooltip = [alt.Tooltip("area:N", title="Area"), alt.Tooltip("period:N", title="Period"),
-               alt.Tooltip("value:Q", title=meta.get("short_title") or "Value", format=fmt)]
+        return alt.X(field=field, type=Q, scale=xs, title=x.to_dict().get("title"))
+    y = alt.Y(field="value", type=Q, title=meta.get("unit", ""), scale=alt.Scale(zero=False))
+    tooltip = [alt.Tooltip(field="area", type=N, title="Area"), alt.Tooltip(field="period", type=N, title="Period"),
+               alt.Tooltip(field="value", type=Q, title=meta.get("short_title") or "Value", format=fmt)]
     present = data[data["shown"]]
     main, ctx = present[present["series"] != CONTEXT_LABEL], present[present["series"] == CONTEXT_LABEL]
     layers = []
@@ -149,28 +150,28 @@ def trend_chart(df: pd.DataFrame, meta: dict, highlight: str | None = "Derby", h
         bands = notes[notes["kind"].isin(["not collected", "not comparable"])]
         rules = notes[notes["kind"] == "series break"]
         if len(bands):
-            layers.append(alt.Chart(bands).mark_rect(color="#F3F2F1").encode(x=xq("start"), x2="end:Q"))
+            layers.append(alt.Chart(bands).mark_rect(color="#F3F2F1").encode(x=xq("start"), x2=alt.X2(field="end")))
             layers.append(alt.Chart(bands.assign(mid=(bands["start"] + bands["end"]) / 2)).mark_text(
                 angle=270, align="right", baseline="middle", dy=0, dx=-4, color=theme.DARK_GREY, fontSize=11).encode(
-                x=xq("mid"), y=alt.value(0), text="label:N"))
+                x=xq("mid"), y=alt.value(0), text=alt.Text(field="label", type=N)))
         if len(rules):
             layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 4], color=theme.DARK_GREY).encode(x=xq("start")))
             layers.append(alt.Chart(rules).mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-3,
                                                      color=theme.DARK_GREY, fontSize=11).encode(
-                x=xq("start"), y=alt.value(0), text="label:N"))
+                x=xq("start"), y=alt.value(0), text=alt.Text(field="label", type=N)))
     if {"lower", "upper"} <= set(main.columns) and main["lower"].notna().any():
         layers.append(alt.Chart(main.dropna(subset=["lower", "upper"])).mark_errorbar(ticks=True).encode(
-            x=x, y=alt.Y("lower:Q", title=meta.get("unit", "")), y2="upper:Q",
+            x=x, y=alt.Y(field="lower", type=Q, title=meta.get("unit", "")), y2=alt.Y2(field="upper"),
             color=colour))
     if len(ctx):
         layers.append(alt.Chart(ctx).mark_line(strokeWidth=1, opacity=0.7).encode(
             x=x, y=y, color=colour,
-            detail="segment:N"))
+            detail=alt.Detail(field="segment", type=N)))
         layers.append(alt.Chart(ctx).mark_point(filled=True, size=25, opacity=0.8).encode(
             x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
     layers.append(alt.Chart(main).mark_line().encode(
         x=x, y=y, color=colour,
-        strokeDash=dash, detail="segment:N"))
+        strokeDash=dash, detail=alt.Detail(field="segment", type=N)))
     layers.append(alt.Chart(main).mark_point(filled=True, size=80).encode(
         x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
     chart = alt.layer(*layers).resolve_scale(color="shared", shape="shared").properties(
@@ -223,7 +224,7 @@ def gap_chart(df: pd.DataFrame, meta: dict, height: int = 260, title: str | None
     """
     unit = "Gap (percentage points)" if meta.get("unit") == "%" else f"Gap ({meta.get('unit') or 'points'})"
     chart = trend_chart(df, {**meta, "unit": unit}, highlight=None, height=height)
-    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color=theme.DARK_GREY).encode(y="y:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color=theme.DARK_GREY).encode(y=alt.Y(field="y", type=Q))
     # The trend chart is kept whole: when its layers share one dataset Altair lifts it to the parent, so
     # taking the layers out alone would leave them empty (a single-year gap drew nothing).
     inner = alt.layer(*chart.layer, data=chart.data) if chart.data is not alt.Undefined else alt.layer(*chart.layer)
@@ -242,20 +243,20 @@ def ranked_bar_chart(df: pd.DataFrame, meta: dict, reference: float | None = Non
     data["label"] = data["value"].map(lambda v: "no data" if pd.isna(v) else format(v, value_format(meta.get("decimals", 1))[1:]))
     descending = meta.get("polarity") != "lower_is_better"
     order = data.sort_values("value", ascending=not descending, na_position="last")["area_name"].tolist()
-    y = alt.Y("area_name:N", sort=order, title=None)
+    y = alt.Y(field="area_name", type=N, sort=order, title=None)
     bars = alt.Chart(data).mark_bar(color=theme.DARK_BLUE).encode(
-        x=alt.X("value:Q", title=meta.get("unit", "")), y=y,
-        tooltip=[alt.Tooltip("area_name:N", title="Area"), alt.Tooltip("label:N", title="Value")])
+        x=alt.X(field="value", type=Q, title=meta.get("unit", "")), y=y,
+        tooltip=[alt.Tooltip(field="area_name", type=N, title="Area"), alt.Tooltip(field="label", type=N, title="Value")])
     labels = alt.Chart(data).mark_text(align="left", dx=4, color="#0B0C0C").encode(
-        x=alt.X("value:Q"), y=y, text="label:N")
+        x=alt.X(field="value", type=Q), y=y, text=alt.Text(field="label", type=N))
     missing = alt.Chart(data[data["value"].isna()]).mark_text(align="left", dx=4, color=theme.DARK_GREY).encode(
-        x=alt.value(0), y=y, text="label:N")
+        x=alt.value(0), y=y, text=alt.Text(field="label", type=N))
     layers = [bars, labels, missing]
     if reference is not None and not pd.isna(reference):
         ref = pd.DataFrame({"value": [reference], "label": [f"{reference_label} {reference:{value_format(meta.get('decimals', 1))[1:]}}"]})
-        layers.append(alt.Chart(ref).mark_rule(color=theme.ORANGE, strokeDash=[6, 3], size=2).encode(x="value:Q"))
+        layers.append(alt.Chart(ref).mark_rule(color=theme.ORANGE, strokeDash=[6, 3], size=2).encode(x=alt.X(field="value", type=Q)))
         layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-6, color="#0B0C0C").encode(
-            x="value:Q", y=alt.value(0), text="label:N"))
+            x=alt.X(field="value", type=Q), y=alt.value(0), text=alt.Text(field="label", type=N)))
     chart = alt.layer(*layers).properties(height=height or max(180, 24 * len(data)), width="container")
     return chart.properties(title=title) if title else chart
 
@@ -283,17 +284,17 @@ def ward_dot_chart(df: pd.DataFrame, names: tuple[str, str], height: int | None 
     colours = [theme.ORANGE, theme.DARK_PINK, theme.DARK_BLUE, theme.TURQUOISE]
     shapes = ["circle", "square", "diamond", "triangle-up"]
     order = df.sort_values("order")["measure"].drop_duplicates().tolist()
-    y = alt.Y("measure:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    y = alt.Y(field="measure", type=N, sort=order, title=None, axis=alt.Axis(labelLimit=360))
     ranges = pd.DataFrame({"measure": order, "lo": 0, "hi": 100})
     band = alt.Chart(ranges).mark_rule(color="#D9D9D9", size=10).encode(
-        x=alt.X("lo:Q", title="Position among Derby's wards (0 = lowest ward, 100 = highest ward)"), x2="hi:Q", y=y)
+        x=alt.X(field="lo", type=Q, title="Position among Derby's wards (0 = lowest ward, 100 = highest ward)"), x2=alt.X2(field="hi"), y=y)
     legend = alt.Legend(title=None, orient="bottom")
     dots = alt.Chart(df).mark_point(filled=True, size=110, opacity=0.9).encode(
-        x="position:Q", y=y,
-        color=alt.Color("area:N", scale=alt.Scale(domain=areas, range=colours), legend=legend),
-        shape=alt.Shape("area:N", scale=alt.Scale(domain=areas, range=shapes), legend=legend),
-        tooltip=[alt.Tooltip("measure:N", title="Measure"), alt.Tooltip("area:N", title="Area"),
-                 alt.Tooltip("label:N", title="Value")])
+        x=alt.X(field="position", type=Q), y=y,
+        color=alt.Color(field="area", type=N, scale=alt.Scale(domain=areas, range=colours), legend=legend),
+        shape=alt.Shape(field="area", type=N, scale=alt.Scale(domain=areas, range=shapes), legend=legend),
+        tooltip=[alt.Tooltip(field="measure", type=N, title="Measure"), alt.Tooltip(field="area", type=N, title="Area"),
+                 alt.Tooltip(field="label", type=N, title="Value")])
     return alt.layer(band, dots).properties(height=height or max(160, 30 * len(order)), width="container")
 
 
@@ -311,17 +312,17 @@ def ward_scatter_chart(df: pd.DataFrame, x_title: str, y_title: str, line: pd.Da
                for v in verdicts]
     shapes = ["circle" if v.startswith("about") else "triangle-up" if v.startswith(("better", "above"))
               else "triangle-down" if v.startswith(("worse", "below")) else "square" for v in verdicts]
-    x = alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False))
-    y = alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False))
+    x = alt.X(field="x", type=Q, title=x_title, scale=alt.Scale(zero=False))
+    y = alt.Y(field="y", type=Q, title=y_title, scale=alt.Scale(zero=False))
     legend = alt.Legend(title=None, orient="bottom")
     points = alt.Chart(df).mark_point(filled=True, size=110).encode(
-        x=x, y=y, color=alt.Color("verdict:N", scale=alt.Scale(domain=verdicts, range=colours), legend=legend),
-        shape=alt.Shape("verdict:N", scale=alt.Scale(domain=verdicts, range=shapes), legend=legend),
-        tooltip=[alt.Tooltip("area_name:N", title="Ward"), alt.Tooltip("x_label:N", title=x_title),
-                 alt.Tooltip("y_label:N", title=y_title), alt.Tooltip("verdict:N", title="Reading")])
+        x=x, y=y, color=alt.Color(field="verdict", type=N, scale=alt.Scale(domain=verdicts, range=colours), legend=legend),
+        shape=alt.Shape(field="verdict", type=N, scale=alt.Scale(domain=verdicts, range=shapes), legend=legend),
+        tooltip=[alt.Tooltip(field="area_name", type=N, title="Ward"), alt.Tooltip(field="x_label", type=N, title=x_title),
+                 alt.Tooltip(field="y_label", type=N, title=y_title), alt.Tooltip(field="verdict", type=N, title="Reading")])
     labels = alt.Chart(df).mark_text(align="left", dx=7, dy=-6, fontSize=12, color="#0B0C0C").encode(
-        x=x, y=y, text="area_name:N")
+        x=x, y=y, text=alt.Text(field="area_name", type=N))
     layers = []
     if line is not None and len(line):
-        layers.append(alt.Chart(line).mark_line(color=theme.DARK_BLUE, strokeDash=[6, 3]).encode(x="x:Q", y="y:Q"))
+        layers.append(alt.Chart(line).mark_line(color=theme.DARK_BLUE, strokeDash=[6, 3]).encode(x=alt.X(field="x", type=Q), y=alt.Y(field="y", type=Q)))
     return alt.layer(*layers, points, labels).properties(height=height, width="container")

@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from derby_oa.viz import theme
+from derby_oa.viz.theme import N, Q
 from derby_oa.viz.charts import segment_series, value_format
 from derby_oa.series import all_breaks
 
@@ -48,37 +49,37 @@ def target_chart(frame: pd.DataFrame, events: pd.DataFrame, meta: dict, target_y
     fmt = value_format(meta.get("decimals", 1))
     unit = meta.get("unit", "")
     legend = alt.Legend(title=None, orient="bottom", columns=2, labelLimit=400)
-    colour = alt.Color("series:N", scale=alt.Scale(domain=order, range=colours), legend=legend)
-    dash = alt.StrokeDash("series:N", scale=alt.Scale(domain=order, range=dashes), legend=legend)
-    shape = alt.Shape("series:N", scale=alt.Scale(domain=order, range=shapes), legend=legend)
-    x = alt.X("year:Q", title="Year (academic year ending)", axis=alt.Axis(format="d", tickMinStep=1))
-    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
-    tooltip = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("period:N", title="Period"),
-               alt.Tooltip("value:Q", title=meta.get("short_title") or "Value", format=fmt)]
+    colour = alt.Color(field="series", type=N, scale=alt.Scale(domain=order, range=colours), legend=legend)
+    dash = alt.StrokeDash(field="series", type=N, scale=alt.Scale(domain=order, range=dashes), legend=legend)
+    shape = alt.Shape(field="series", type=N, scale=alt.Scale(domain=order, range=shapes), legend=legend)
+    x = alt.X(field="year", type=Q, title="Year (academic year ending)", axis=alt.Axis(format="d", tickMinStep=1))
+    y = alt.Y(field="value", type=Q, title=unit, scale=alt.Scale(zero=False))
+    tooltip = [alt.Tooltip(field="series", type=N, title="Series"), alt.Tooltip(field="period", type=N, title="Period"),
+               alt.Tooltip(field="value", type=Q, title=meta.get("short_title") or "Value", format=fmt)]
     layers = []
     band = present[(present["role"] == "projection") & present["lower"].notna()]
     if len(band):
         layers.append(alt.Chart(band).mark_area(opacity=0.15, color=theme.DARK_PINK).encode(
-            x=x, y=alt.Y("lower:Q", title=unit), y2="upper:Q",
-            tooltip=tooltip + [alt.Tooltip("lower:Q", title="95% interval from", format=fmt),
-                               alt.Tooltip("upper:Q", title="95% interval to", format=fmt)]))
-    layers.append(alt.Chart(present).mark_line().encode(x=x, y=y, color=colour, strokeDash=dash, detail="segment:N"))
+            x=x, y=alt.Y(field="lower", type=Q, title=unit), y2=alt.Y2(field="upper"),
+            tooltip=tooltip + [alt.Tooltip(field="lower", type=Q, title="95% interval from", format=fmt),
+                               alt.Tooltip(field="upper", type=Q, title="95% interval to", format=fmt)]))
+    layers.append(alt.Chart(present).mark_line().encode(x=x, y=y, color=colour, strokeDash=dash, detail=alt.Detail(field="segment", type=N)))
     points = present[present["role"].isin(POINT_ROLES)]
     layers.append(alt.Chart(points).mark_point(filled=True, size=90).encode(
         x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
     ci = present[(present["role"] == "actual") & present["lower"].notna()]
     if len(ci):
         layers.append(alt.Chart(ci).mark_errorbar(ticks=True, color=theme.DARK_BLUE).encode(
-            x=x, y=alt.Y("lower:Q", title=unit), y2="upper:Q"))
+            x=x, y=alt.Y(field="lower", type=Q, title=unit), y2=alt.Y2(field="upper")))
     goal = present[(present["role"] == "trajectory") & (present["year"] == target_year)]
     if len(goal):
         label = goal.assign(label="target " + goal["period"])
         layers.append(alt.Chart(label).mark_text(align="left", dx=9, dy=-9, color="#0B0C0C", fontWeight="bold").encode(
-            x=x, y=y, text="label:N"))
+            x=x, y=y, text=alt.Text(field="label", type=N)))
     if len(events):
-        layers.append(alt.Chart(events).mark_rule(strokeDash=[4, 4], color=theme.DARK_GREY).encode(x="year:Q"))
+        layers.append(alt.Chart(events).mark_rule(strokeDash=[4, 4], color=theme.DARK_GREY).encode(x=alt.X(field="year", type=Q)))
         layers.append(alt.Chart(events).mark_text(angle=270, align="right", baseline="bottom", dy=-3, dx=-4,
                                                   color=theme.DARK_GREY, fontSize=11).encode(
-            x="year:Q", y=alt.value(0), text="label:N"))
+            x=alt.X(field="year", type=Q), y=alt.value(0), text=alt.Text(field="label", type=N)))
     chart = alt.layer(*layers).resolve_scale(color="shared").properties(height=height, width="container")
     return chart.properties(title=title) if title else chart

@@ -82,15 +82,17 @@ def test_tables_fit_1366_pixels(browser, warm_server):
     try:
         bs.open_page(page, f"{warm_server.url}/early_years")
         # the reading tables on the page (those in "Data table and downloads" expanders are the charts' data)
-        grids = page.locator('[data-testid="stDataFrame"]:not([data-testid="stExpander"] [data-testid="stDataFrame"])')
-        assert grids.count() == 2  # every indicator at a glance, and year by year
+        # plain HTML tables (no data grid to load): every indicator at a glance, and year by year
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        grids = page.locator('[data-testid="stTable"]:not([data-testid="stExpander"] [data-testid="stTable"])')
+        assert grids.count() == 2
         for i in range(grids.count()):
             grid = grids.nth(i)
             grid.scroll_into_view_if_needed()
             size = grid.evaluate(OVERFLOW)
             assert size["scroll"] <= size["client"] + 1, f"table {i} scrolls sideways at 1366 px: {size}"
             assert size["right"] <= 1366
-        headers = page.locator('[data-testid="stDataFrame"]').first.inner_text()
+        headers = grids.first.inner_text()
         bs.screenshot(page, "early-years-tables-1366")
         bs.open_page(page, f"{warm_server.url}/data_sources")
         table = page.locator("table.oa-table").first

@@ -9,7 +9,7 @@ Modules: `common` (statuses, rule texts, helpers), `arithmetic`, `assessment`, `
 """
 from __future__ import annotations
 
-from derby_oa.analysis.targets.common import (
+from derby_oa.analysis.targets.common import (  # noqa: F401  (the package re-exports its modules' names)
     BREAKDOWNS,
     BREAKDOWN_LABELS,
     CHANGE_RULE,
@@ -41,7 +41,7 @@ from derby_oa.analysis.targets.common import (
     published,
     series_index,
 )
-from derby_oa.analysis.targets.arithmetic import (
+from derby_oa.analysis.targets.arithmetic import (  # noqa: F401
     achieved_change,
     closing_year,
     compare_at,
@@ -49,10 +49,10 @@ from derby_oa.analysis.targets.arithmetic import (
     required_change,
     t_quantile,
 )
-from derby_oa.analysis.targets.assessment import Assessment, assess, commitment_phrase, recent_run
-from derby_oa.analysis.targets.charting import chart_events, chart_frame, chart_table, scenario
-from derby_oa.analysis.targets.local import add_local_target, validate_local_target
-from derby_oa.analysis.targets.service import (
+from derby_oa.analysis.targets.assessment import Assessment, assess, commitment_phrase, recent_run  # noqa: F401
+from derby_oa.analysis.targets.charting import chart_events, chart_frame, chart_table, scenario  # noqa: F401
+from derby_oa.analysis.targets.local import add_local_target, validate_local_target  # noqa: F401
+from derby_oa.analysis.targets.service import (  # noqa: F401
     AREA_SHORT,
     assess_all,
     assess_many,
