@@ -3,12 +3,17 @@
 Published files come from `DERBY_OA_DATA_MIRROR`, the download cache or, with internet, one
 hash-checked download each (pooch). With none of them, tests that need those files skip with one line
 saying how to get them; the rest run. Tiers are markers given here by folder and fixture use:
-`pure`, `database`, `apptest`, `browser` (and `soak`, run by the benchmark, not by default).
+`pure`, `database`, `apptest`, `browser` (and `soak`, run by the benchmark, not by default). `fast` marks
+the quick loop (`python -m pytest -m fast`, under a minute): pure tests and database tests that need neither
+the full build nor anything marked `slow`.
 """
 from __future__ import annotations
 
 import inspect
+import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +29,7 @@ NEED_DATA = ("published data unavailable: set DERBY_OA_DATA_MIRROR to a folder h
 UNAVAILABLE = ("not in the mirror or cache", "could not download")
 
 DB_FIXTURES = {"full_db", "default_db", "con_full", "con_default", "raw"}
+FULL_BUILD = {"full_db", "con_full"}  # fixtures of the full build (every published source)
 DB_NAMES = {"build", "connect", "duckdb", "main"}  # builds or opens a database itself (main: the CLI)
 APPTEST_NAMES = {"run_page", "AppTest"}
 
@@ -65,9 +71,24 @@ def tier(item) -> str:
     return "pure"
 
 
+def is_fast(item, tier_name: str) -> bool:
+    """In the fast loop: a pure test, or a database test that needs neither the full build nor a slow path.
+
+    The full build (every published source, about 13 s) and tests marked `slow` (a rebuild from the published
+    files, a process of their own, many writes to the full build) are left to the whole run.
+    """
+    if tier_name == "pure":
+        return item.get_closest_marker("slow") is None
+    return (tier_name == "database" and item.get_closest_marker("slow") is None
+            and not set(item.fixturenames) & FULL_BUILD)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        item.add_marker(getattr(pytest.mark, tier(item)))
+        name = tier(item)
+        item.add_marker(getattr(pytest.mark, name))
+        if is_fast(item, name):
+            item.add_marker(pytest.mark.fast)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -118,6 +139,29 @@ def default_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("default") / "derby_oa.duckdb"
     build(path, adapters=())
     return path
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run `python -m derby_oa ARGS` in this process (`main(argv)`), for tests about what it prints and returns.
+
+    `cli(*args, db=PATH, stdin=TEXT)` gives a `subprocess.CompletedProcess` (returncode, stdout, stderr) as
+    running it in its own process would, without the seconds of a fresh interpreter; `db` becomes `DERBY_OA_DB`
+    and `stdin` a piped (not a terminal) standard input for that call only.
+    """
+    from derby_oa.__main__ import main
+
+    def run(*args: str, db: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+        with monkeypatch.context() as m:
+            if db is not None:
+                m.setenv("DERBY_OA_DB", str(db))
+            if stdin is not None:
+                m.setattr(sys, "stdin", io.StringIO(stdin))
+            capsys.readouterr()  # drop anything printed before
+            code = main(list(args))
+            out = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out.out, out.err)
+    return run
 
 
 @pytest.fixture

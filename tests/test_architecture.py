@@ -3,6 +3,7 @@ derby_oa/, pages import the library (never a database driver) and hold no SQL.""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -21,6 +22,12 @@ MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 def imported(path: Path) -> set[str]:
     """Absolute names of every module a file imports (module level or inside functions)."""
+    return set(_imported(path, path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=None)
+def _imported(path: Path, mtime_ns: int) -> frozenset[str]:
+    """`imported`, parsed once per version of the file (several tests walk the same graph)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     here = module_name(path)
     package = here if path.name == "__init__.py" else here.rpartition(".")[0]
@@ -36,7 +43,7 @@ def imported(path: Path) -> set[str]:
                 base = node.module or ""
             names.add(base)
             names |= {f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES}
-    return names
+    return frozenset(names)
 
 
 def internal_graph() -> dict[str, set[str]]:

@@ -5,9 +5,6 @@ officer=NAME)`) or, for the fallback accounts, by filling the sidebar form again
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from apptest_support import OFFICER, run_page
+from db_support import copy_database
 from derby_oa.storage import db
 from derby_oa.viz import exports
 from derby_oa.uploads import loader
@@ -85,19 +83,14 @@ def test_password_hashes_are_salted_and_verify_only_the_password():
         passwords.hash_password("short")
 
 
-def _cli(*args: str, stdin: str = ""):
-    return subprocess.run([sys.executable, "-m", "derby_oa", *args], cwd=ROOT, input=stdin, capture_output=True,
-                          text=True, timeout=60)
-
-
-def test_officer_hash_command_prints_secrets_lines_that_verify():
-    out = _cli("officer-hash", "jsmith", "--name", "Jo Smith", stdin="a long pass phrase\na long pass phrase\n")
+def test_officer_hash_command_prints_secrets_lines_that_verify(cli):
+    out = cli("officer-hash", "jsmith", "--name", "Jo Smith", stdin="a long pass phrase\na long pass phrase\n")
     assert out.returncode == 0, out.stderr
     section = tomllib.loads(out.stdout)["officers"]["jsmith"]
     assert section["name"] == "Jo Smith"
     assert passwords.verify_password("a long pass phrase", section["password_hash"])
     assert "a long pass phrase" not in out.stdout
-    differ = _cli("officer-hash", "jsmith", stdin="a long pass phrase\nanother pass phrase\n")
+    differ = cli("officer-hash", "jsmith", stdin="a long pass phrase\nanother pass phrase\n")
     assert differ.returncode == 1 and "the two passwords differ" in differ.stderr
 
 
@@ -205,17 +198,28 @@ def test_fallback_account_signs_in_with_its_password_only(db_copy):
 DRAFT_VALUE = 99.9  # Derby's GLD 2018/19 is 70.7 as published; the draft changes it to this
 
 
-@pytest.fixture
-def drafted(db_copy) -> Path:
-    """A copy with one draft upload that changes Derby's GLD 2018/19 and adds England girls' 2018/19 row."""
-    _write(db_copy, f"DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
-                    f"AND area_code = '{ENGLAND}' AND breakdown = 'girls'")
-    report = _check(db_copy, "draft.csv", _template(f"gld,{DERBY},2018/19,all,{DRAFT_VALUE},,",
-                                                    f"gld,{ENGLAND},2018/19,girls,78.4,244297,311553"))
+@pytest.fixture(scope="module")
+def drafted_once(full_db, tmp_path_factory) -> Path:
+    """The full build with one draft upload that changes Derby's GLD 2018/19 and adds England girls' 2018/19 row.
+
+    Committed once for the module (a commit to the full build records its history: seconds); each test gets a
+    copy (`drafted`)."""
+    path = tmp_path_factory.mktemp("drafted") / "derby_oa.duckdb"
+    path.write_bytes(full_db.read_bytes())
+    _write(path, f"DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
+                 f"AND area_code = '{ENGLAND}' AND breakdown = 'girls'")
+    report = _check(path, "draft.csv", _template(f"gld,{DERBY},2018/19,all,{DRAFT_VALUE},,",
+                                                 f"gld,{ENGLAND},2018/19,girls,78.4,244297,311553"))
     assert not report.problems and len(report.new) == 1 and len(report.changed) == 1
-    result = loader.commit(report, db_copy, officer="EY lead", replace=True)
+    result = loader.commit(report, path, officer="EY lead", replace=True)
     assert not result.published
-    return db_copy
+    return path
+
+
+@pytest.fixture
+def drafted(drafted_once, tmp_path) -> Path:
+    """A copy of `drafted_once` with its uploads record and change history, as the commit left them."""
+    return copy_database(drafted_once, tmp_path / "derby_oa.duckdb")
 
 
 EXPLORE = {"ind": "gld", "area": f"{DERBY},{ENGLAND}", "bd": "all,girls", "view": "table", "from": "2019",
@@ -349,14 +353,12 @@ def test_officer_publishes_a_draft_on_the_history_view(drafted):
     assert at.dataframe[0].value["state"].tolist() == ["published"]
 
 
-def test_cli_commits_drafts_unless_told_to_publish(db_copy):
-    env = {**os.environ, "DERBY_OA_DB": str(db_copy)}
+def test_cli_commits_drafts_unless_told_to_publish(db_copy, cli):
     _write(db_copy, f"DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
                     f"AND area_code = '{ENGLAND}' AND breakdown = 'girls'")
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "derby_oa", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return cli(*args, db=db_copy)
 
     done = run("load", str(ROOT / "data/upload_template.csv"), "--commit")
     assert done.returncode == 0 and "a draft that only signed-in officers see" in done.stdout

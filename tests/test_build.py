@@ -84,6 +84,7 @@ def test_embedded_default_runs_without_published_data(con_default):
     assert v == 47.2
 
 
+@pytest.mark.slow
 def test_build_without_mirror_or_network_falls_back(tmp_path, monkeypatch):
     monkeypatch.setenv("DERBY_OA_DATA_MIRROR", str(tmp_path / "empty-mirror"))
     monkeypatch.setenv("DERBY_OA_CACHE", str(tmp_path / "cache"))
@@ -94,6 +95,7 @@ def test_build_without_mirror_or_network_falls_back(tmp_path, monkeypatch):
     assert (tmp_path / "db.duckdb").is_file()
 
 
+@pytest.mark.slow
 def test_cli_build_exits_zero_offline(tmp_path, monkeypatch, capsys):
     from derby_oa.__main__ import main
 
@@ -106,6 +108,7 @@ def test_cli_build_exits_zero_offline(tmp_path, monkeypatch, capsys):
     assert "skipped" in out and "dfe_lait" in out and "Traceback" not in out
 
 
+@pytest.mark.slow
 def test_two_builds_identical(tmp_path, default_db):
     again = tmp_path / "again.duckdb"
     build(again, adapters=())

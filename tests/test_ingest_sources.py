@@ -218,7 +218,8 @@ def test_eyfsp_ees_symbols(raw, ctx, tmp_path):
 
 
 def test_eyfsp_bad_xlsx(raw, ctx, tmp_path):
-    df = pd.read_excel(raw("nesta_afs/EYFSP_LA_2_com_lit_maths_additional_tables_2013_2019.xlsx"), dtype=str).head(12)
+    df = pd.read_excel(raw("nesta_afs/EYFSP_LA_2_com_lit_maths_additional_tables_2013_2019.xlsx"), dtype=str,
+                       nrows=12)  # the first 12 rows, without reading the rest of the workbook
     df.loc[10, "at_least_expected_number"] = "lots"  # row 11 is a Communication and Language row
     path = tmp_path / "comm.xlsx"
     df.to_excel(path, index=False)

@@ -6,9 +6,6 @@ published files (the EES EYFSP tidy CSV and a Fingertips NEET extract) via the `
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -40,6 +37,14 @@ def fingerprint(path: Path, tables=TABLES) -> dict[str, tuple]:
 def db_copy(full_db, tmp_path) -> Path:
     path = tmp_path / "derby_oa.duckdb"
     path.write_bytes(full_db.read_bytes())
+    return path
+
+
+@pytest.fixture
+def default_copy(default_db, tmp_path) -> Path:
+    """A copy of the embedded-default build, for refusals that happen before any row meets the database."""
+    path = tmp_path / "derby_oa.duckdb"
+    path.write_bytes(default_db.read_bytes())
     return path
 
 
@@ -104,30 +109,30 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_file_is_refused_with_its_message_and_the_database_is_unchanged(case, db_copy):
+def test_bad_file_is_refused_with_its_message_and_the_database_is_unchanged(case, default_copy):
     name, data, message = BAD_FILES[case]
-    before = fingerprint(db_copy)
+    before = fingerprint(default_copy)
     with pytest.raises(loader.UploadRefused) as refused:
-        check(db_copy, name, data)
+        check(default_copy, name, data)
     assert message in str(refused.value)
-    assert fingerprint(db_copy) == before
+    assert fingerprint(default_copy) == before
 
 
-def test_encoding_refusal_names_the_right_byte(db_copy):
+def test_encoding_refusal_names_the_right_byte(default_copy):
     data = "indicator_id,area_code,period,breakdown,value\ngld,E06000015,2018/19,all,70.7\n".encode() + b"# caf\xe9\n"
     offset = data.index(b"\xe9")
     assert offset == 82
     with pytest.raises(loader.UploadRefused, match=r"byte 82 \(0xE9\)"):
-        check(db_copy, "latin1.csv", data)
+        check(default_copy, "latin1.csv", data)
     with pytest.raises(loader.UploadRefused, match=r"byte 85 \(0xE9\)"):  # the BOM's 3 bytes count too
-        check(db_copy, "latin1-bom.csv", b"\xef\xbb\xbf" + data)
+        check(default_copy, "latin1-bom.csv", b"\xef\xbb\xbf" + data)
 
 
-def test_size_limit_is_checked_before_reading_a_file_on_disk(db_copy, tmp_path):
+def test_size_limit_is_checked_before_reading_a_file_on_disk(default_copy, tmp_path):
     big = tmp_path / "big.csv"
     with open(big, "wb") as fh:
         fh.truncate(loader.MAX_BYTES + 1)
-    con = db.connect(db_copy)
+    con = db.connect(default_copy)
     try:
         with pytest.raises(loader.UploadRefused, match="limit is 20 MB"):
             loader.validate_file(con, big)
@@ -314,6 +319,7 @@ def test_nothing_to_commit_when_every_row_is_held(full_db):
         loader.commit(report, full_db)
 
 
+@pytest.mark.slow
 def test_a_rebuild_keeps_uploads_and_their_audit(default_db, tmp_path):
     path = tmp_path / "default.duckdb"
     path.write_bytes(default_db.read_bytes())
@@ -427,37 +433,31 @@ def test_ees_file_with_an_unknown_measure_needs_a_choice(db_copy, raw):
 
 # ---- command line -------------------------------------------------------------------------------------------
 
-def _cli(path: Path, *args: str):
-    env = {**os.environ, "DERBY_OA_DB": str(path)}
-    return subprocess.run([sys.executable, "-m", "derby_oa", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
-def test_cli_dry_run_commit_and_undo(db_copy, tmp_path):
+def test_cli_dry_run_commit_and_undo(db_copy, cli):
     write(db_copy, "DELETE FROM observations WHERE indicator_id = 'gld' AND period = '2018/19' "
                    "AND area_code = 'E92000001' AND breakdown = 'girls'")
     before = fingerprint(db_copy)
-    dry = _cli(db_copy, "load", str(ROOT / "data/upload_template.csv"))
+    dry = cli("load", str(ROOT / "data/upload_template.csv"), db=db_copy)
     assert dry.returncode == 0, dry.stderr
     assert "1 new rows" in dry.stdout and "Dry run: nothing written" in dry.stdout
     assert fingerprint(db_copy) == before
-    done = _cli(db_copy, "load", str(ROOT / "data/upload_template.csv"), "--commit", "--officer", "C. Officer")
+    done = cli("load", str(ROOT / "data/upload_template.csv"), "--commit", "--officer", "C. Officer", db=db_copy)
     assert done.returncode == 0, done.stderr
     assert "Loaded upload 1 (upload:1): 1 new rows, 0 changed values" in done.stdout
-    undo = _cli(db_copy, "undo-upload")
+    undo = cli("undo-upload", db=db_copy)
     assert undo.returncode == 0 and "Undid upload 1" in undo.stdout
     assert fingerprint(db_copy, ("observations",)) == {"observations": before["observations"]}
 
 
-def test_cli_refuses_bad_files_with_exit_code_and_reason(db_copy, tmp_path):
+def test_cli_refuses_bad_files_with_exit_code_and_reason(db_copy, tmp_path, cli):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(template("gld,E06000015,2017/18,all,140,,"))
-    out = _cli(db_copy, "load", str(bad), "--commit")
+    out = cli("load", str(bad), "--commit", db=db_copy)
     assert out.returncode == 1
     assert "row 1, field 'value': 140 is outside the range" in out.stdout
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    out = _cli(db_copy, "load", str(empty))
+    out = cli("load", str(empty), db=db_copy)
     assert out.returncode == 1 and "refused: empty.csv is empty" in out.stderr
 
 

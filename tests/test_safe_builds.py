@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from db_support import copy_database
 from derby_oa.storage import db
 from derby_oa.build import fetch
 from derby_oa.uploads import loader
@@ -58,6 +59,7 @@ def one_line(capsys) -> str:
 
 
 @pytest.mark.parametrize("case", ["hash mismatch", "missing"])
+@pytest.mark.slow
 def test_a_held_source_that_cannot_be_obtained_stops_the_build(case, slcn_db, slcn_good, no_downloads,
                                                                monkeypatch, capsys):
     expected = fetch.read_manifest()[SLCN].sha256
@@ -86,6 +88,7 @@ def test_a_held_source_that_cannot_be_obtained_stops_the_build(case, slcn_db, sl
     assert f"skipped  dfe_sen_slcn: " in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_first_build_with_no_data_says_so_in_one_line(tmp_path, no_downloads, monkeypatch, capsys):
     monkeypatch.setenv("DERBY_OA_DB", str(tmp_path / "first.duckdb"))
     assert main(["build"]) == 0
@@ -97,13 +100,11 @@ def test_a_first_build_with_no_data_says_so_in_one_line(tmp_path, no_downloads, 
 
 # ---- the machine failing: one line each ---------------------------------------------------------------------
 
-@pytest.fixture
-def cli_db(default_db, tmp_path, monkeypatch, no_downloads) -> Path:
-    """A copy of the embedded-default build with one upload committed, as the configured database."""
-    path = tmp_path / "db" / "derby_oa.duckdb"
-    path.parent.mkdir()
+@pytest.fixture(scope="session")
+def committed_db(default_db, tmp_path_factory) -> Path:
+    """The embedded-default build with one upload committed (made once; tests write to copies)."""
+    path = tmp_path_factory.mktemp("committed") / "derby_oa.duckdb"
     path.write_bytes(default_db.read_bytes())
-    monkeypatch.setenv("DERBY_OA_DB", str(path))
     con = db.connect(path)
     try:
         report = loader.validate(con, "first.csv", b"indicator_id,area_code,period,breakdown,value\n"
@@ -111,6 +112,15 @@ def cli_db(default_db, tmp_path, monkeypatch, no_downloads) -> Path:
     finally:
         con.close()
     loader.commit(report, path)
+    return path
+
+
+@pytest.fixture
+def cli_db(committed_db, tmp_path, monkeypatch, no_downloads) -> Path:
+    """A copy of the embedded-default build with one upload committed (and its uploads record and history), as
+    the configured database."""
+    path = copy_database(committed_db, tmp_path / "db" / "derby_oa.duckdb")
+    monkeypatch.setenv("DERBY_OA_DB", str(path))
     (tmp_path / "second.csv").write_bytes(b"indicator_id,area_code,period,breakdown,value\n"
                                           b"gld,E06000015,2018/19,all,70.7\n")
     return path

@@ -125,20 +125,20 @@ ATTACKS = {
 
 
 @pytest.fixture
-def tables_before(con_full):
+def tables_before(con_default):
     def snapshot():
-        return {t: con_full.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        return {t: con_default.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in ("areas", "observations", "sources", "indicators", "uploads")}
     return snapshot
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
-def test_attack_is_refused_and_nothing_changes(name, con_full, tables_before):
+def test_attack_is_refused_and_nothing_changes(name, con_default, tables_before):
     sql, word = ATTACKS[name]
     secret_frame = pd.DataFrame({"secret": ["do not leak"]})  # noqa: F841 - a Python variable DuckDB could scan
     before = tables_before()
     with pytest.raises(QueryRefused) as refused:
-        sql_guard.run(sql, con_full)
+        sql_guard.run(sql, con_default)
     assert word.lower() in refused.value.reason.lower(), refused.value.reason
     assert tables_before() == before
     assert not Path("/tmp/derby_oa_attack.csv").exists()
@@ -153,9 +153,9 @@ def test_every_attack_is_refused_by_the_static_checks_alone():
             sql_guard.check(sql, relations)
 
 
-def test_execution_layer_alone_blocks_files(con_full):
+def test_execution_layer_alone_blocks_files(con_default):
     """Defence in depth: even unchecked, the app's connection cannot read files or change settings."""
-    cur = con_full.cursor()
+    cur = con_default.cursor()
     with pytest.raises(duckdb.PermissionException):
         cur.execute("SELECT * FROM read_text('/etc/passwd')").fetchall()
     with pytest.raises(duckdb.Error):
@@ -164,9 +164,9 @@ def test_execution_layer_alone_blocks_files(con_full):
         cur.execute("CREATE TABLE t AS SELECT 1")
 
 
-def test_writable_connection_is_refused(full_db, tmp_path):
+def test_writable_connection_is_refused(default_db, tmp_path):
     copy = tmp_path / "rw.duckdb"
-    copy.write_bytes(full_db.read_bytes())
+    copy.write_bytes(default_db.read_bytes())
     con = duckdb.connect(str(copy))
     try:
         with pytest.raises(QueryRefused, match="read-only"):
@@ -175,21 +175,23 @@ def test_writable_connection_is_refused(full_db, tmp_path):
         con.close()
 
 
-def test_time_limit_interrupts_a_runaway_cross_join(con_full):
+@pytest.mark.slow  # runs the query's child process until a limit stops it
+def test_time_limit_interrupts_a_runaway_cross_join(con_default):
     with pytest.raises(QueryRefused) as refused:
-        sql_guard.run("SELECT count(*) FROM range(100000000000) a, range(100000000) b", con_full, time_limit=0.5)
+        sql_guard.run("SELECT count(*) FROM range(100000000000) a, range(100000000) b", con_default, time_limit=0.5)
     assert "0.5 seconds (the time limit)" in refused.value.reason
-    assert sql_guard.run("SELECT 42 AS answer", con_full).frame["answer"].tolist() == [42]  # still usable
+    assert sql_guard.run("SELECT 42 AS answer", con_default).frame["answer"].tolist() == [42]  # still usable
 
 
-def test_row_cap_refuses_a_huge_series_and_states_the_cap(con_full):
+@pytest.mark.slow  # runs the query's child process until a limit stops it
+def test_row_cap_refuses_a_huge_series_and_states_the_cap(con_default):
     with pytest.raises(QueryRefused) as refused:
-        sql_guard.run("SELECT * FROM generate_series(1, 1000000000000)", con_full)
+        sql_guard.run("SELECT * FROM generate_series(1, 1000000000000)", con_default)
     assert f"more than {sql_guard.ROW_CAP:,} rows (the row cap)" in refused.value.reason
-    exact = sql_guard.run(f"SELECT * FROM range({sql_guard.ROW_CAP})", con_full)
+    exact = sql_guard.run(f"SELECT * FROM range({sql_guard.ROW_CAP})", con_default)
     assert len(exact.frame) == sql_guard.ROW_CAP
     with pytest.raises(QueryRefused, match="row cap"):
-        sql_guard.run(f"SELECT * FROM range({sql_guard.ROW_CAP + 1})", con_full)
+        sql_guard.run(f"SELECT * FROM range({sql_guard.ROW_CAP + 1})", con_default)
 
 
 def test_limits_are_stated():
@@ -244,53 +246,58 @@ def test_database_error_is_a_refusal_with_the_reason(con_full):
         sql_guard.run("SELECT no_such_column FROM areas", con_full)
 
 
-def _cli(full_db, query):
+def _process(full_db, query):
+    """`python -m derby_oa sql QUERY` in its own process (the other command-line tests call `main` in this one)."""
     env = {**os.environ, "DERBY_OA_DB": str(full_db)}
     return subprocess.run([sys.executable, "-m", "derby_oa", "sql", query], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
-def test_cli_prints_csv(full_db):
-    out = _cli(full_db, "SELECT period, value FROM observations WHERE indicator_id = 'gld' "
-                        "AND area_code = 'E06000015' AND breakdown = 'all' AND year = 2019")
+def test_cli_prints_csv(full_db, cli):
+    out = cli("sql", "SELECT period, value FROM observations WHERE indicator_id = 'gld' "
+                     "AND area_code = 'E06000015' AND breakdown = 'all' AND year = 2019", db=full_db)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["period,value", "2018/19,70.7"]
 
 
+@pytest.mark.slow
 def test_cli_refusal_exits_non_zero_with_reason_on_stderr(full_db):
-    out = _cli(full_db, "COPY areas TO '/tmp/derby_oa_attack.csv'")
+    """Run as a process: `python -m derby_oa` turns the refusal into the process's exit status."""
+    out = _process(full_db, "COPY areas TO '/tmp/derby_oa_attack.csv'")
     assert out.returncode != 0
     assert out.stdout == ""
     assert "refused:" in out.stderr and "COPY" in out.stderr
     assert not Path("/tmp/derby_oa_attack.csv").exists()
 
 
-def test_cli_output_is_formula_safe(full_db):
-    out = _cli(full_db, "SELECT '=1+1' AS a, '@SUM(1)' AS b, -1 AS n")
+def test_cli_output_is_formula_safe(full_db, cli):
+    out = cli("sql", "SELECT '=1+1' AS a, '@SUM(1)' AS b, -1 AS n", db=full_db)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[1] == "'=1+1,'@SUM(1),-1"
 
 
 # ---- limits that hold whatever the query does (issue 10, section 4) ---------------------------------------
 
+@pytest.mark.slow  # runs the query's child process until a limit stops it
 @pytest.mark.parametrize("sql", ["SELECT len(range(1000000000)) AS n", "SELECT repeat('x', 1500000000) AS s"])
-def test_single_value_work_is_stopped_without_growing_the_server(sql, con_full):
+def test_single_value_work_is_stopped_without_growing_the_server(sql, con_default):
     """One huge value cannot be interrupted inside DuckDB: the query's own process is bounded instead."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(QueryRefused) as refused:
-        sql_guard.run(sql, con_full)
+        sql_guard.run(sql, con_default)
     assert "of memory the console allows" in refused.value.reason or "(the time limit)" in refused.value.reason
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 300 * 1024  # KB: this process stayed small
-    assert sql_guard.run("SELECT 42 AS answer", con_full).frame["answer"].tolist() == [42]
+    assert sql_guard.run("SELECT 42 AS answer", con_default).frame["answer"].tolist() == [42]
 
 
-def test_result_bytes_are_capped_as_well_as_rows(con_full):
+@pytest.mark.slow  # runs the query's child process until a limit stops it
+def test_result_bytes_are_capped_as_well_as_rows(con_default):
     with pytest.raises(QueryRefused) as refused:
-        sql_guard.run("SELECT repeat('x', 50000) AS s FROM range(10000)", con_full)
+        sql_guard.run("SELECT repeat('x', 50000) AS s FROM range(10000)", con_default)
     assert f"more than {sql_guard.MAX_RESULT_BYTES / 1e6:g} MB of values (the size cap)" in refused.value.reason
-    small = sql_guard.run("SELECT repeat('x', 1000) AS s FROM range(100)", con_full).frame
+    small = sql_guard.run("SELECT repeat('x', 1000) AS s FROM range(100)", con_default).frame
     assert len(small) == 100 and small["s"].str.len().eq(1000).all()
 
 
@@ -302,18 +309,18 @@ def test_result_bytes_are_capped_as_well_as_rows(con_full):
     "SELECT 1 " + "|| 1 " * 900,
     "SELECT " + "[" * 300 + "]" * 300,
 ])
-def test_deep_nesting_is_refused_clearly(sql, con_full):
+def test_deep_nesting_is_refused_clearly(sql, con_default):
     with pytest.raises(QueryRefused) as refused:
-        sql_guard.run(sql, con_full)
+        sql_guard.run(sql, con_default)
     assert "nested" in refused.value.reason and "WITH" in refused.value.reason
     assert "max_expression_depth" not in refused.value.reason
 
 
-def test_results_of_every_type_are_shown_as_a_table(con_full):
+def test_results_of_every_type_are_shown_as_a_table(con_default):
     df = sql_guard.run("SELECT 1::HUGEINT << 100 AS huge, INTERVAL '2 days 3 hours' AS span, [1, 2] AS list, "
                        "{'a': 1, 'b': [2]} AS struct, '\\xAA\\x00'::BLOB AS blob, MAP {'k': 1} AS map, "
                        "'00000000-0000-0000-0000-000000000001'::UUID AS id, 1.50::DECIMAL(10, 2) AS dec, "
-                       "18446744073709551615::UBIGINT AS ubig, union_value(k := 1) AS u, 1 AS n, 2 AS n", con_full).frame
+                       "18446744073709551615::UBIGINT AS ubig, union_value(k := 1) AS u, 1 AS n, 2 AS n", con_default).frame
     row = df.iloc[0].to_dict()
     assert row["huge"] == "1267650600228229401496703205376"
     assert row["span"] == "2 days, 3:00:00"

@@ -310,6 +310,7 @@ def test_unit_ranges_for_rank_and_count():
     assert row["baseline_year"] == 2023 and row["baseline_period"] == "2022/23" and row["origin"] == "local"
 
 
+@pytest.mark.slow
 def test_add_assess_keep_and_remove_a_local_target(db_copy):
     from derby_oa.build.pipeline import build
 

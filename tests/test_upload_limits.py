@@ -88,6 +88,7 @@ def test_one_cell_at_xfd1048576_is_refused_by_the_declared_dimension():
     assert peak < 20
 
 
+@pytest.mark.slow  # streams the sheet up to row 1,048,576
 def test_one_far_cell_without_a_dimension_is_refused_while_streaming():
     data = raw_xlsx('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
     assert len(data) < 2_000
@@ -110,7 +111,7 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes():
     assert peak < 20
 
 
-@pytest.mark.parametrize("declared", [True, False])
+@pytest.mark.parametrize("declared", [True, pytest.param(False, marks=pytest.mark.slow)])  # False: streams every row
 def test_a_200k_row_workbook_is_refused_by_the_row_limit(declared):
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 200_002))
     data = raw_xlsx(rows, dimension="A1:A200001" if declared else None)

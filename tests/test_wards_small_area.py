@@ -97,6 +97,7 @@ def test_cilif_ahc_wards_and_local_authorities(bundles):
 
 # --- IoD 2019 underlying indicators ---------------------------------------------------------------
 
+@pytest.mark.slow  # reads whole published lookup and denominator files besides the adapters
 def test_idaci_rate_hand_checked_for_arboretum(bundles, raw):
     """Arboretum (2003-2023): IDACI numerators of its LSOAs (ONS lookup) over their children 0-15."""
     from derby_oa.ingest import rda
@@ -142,6 +143,7 @@ def test_cyp_subdomain_share_and_rank(bundles):
 
 # --- MSOA sources ---------------------------------------------------------------------------------
 
+@pytest.mark.slow  # reads whole published lookup and denominator files besides the adapters
 def test_ncmp_suppressed_msoa_cells_stay_suppressed(bundles, raw):
     (b,) = bundles("ncmp_msoa")
     o = b.observations
