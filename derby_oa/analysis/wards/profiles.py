@@ -85,6 +85,13 @@ def _rank_short(rank, n: int) -> str:
     return wards.rank_text(rank, n).replace(" wards with data (1 = highest)", " (1 = highest)")
 
 
+def _each_measure(latest: pd.DataFrame, reference: pd.DataFrame):
+    """Each measure's record, with the ranked ward rows by measure and ward and Derby's and England's values."""
+    by_measure, ref = _by_measure(with_ranks(latest)), _reference(reference)
+    for m in measures(latest).to_dict("records"):
+        yield m, by_measure, ref
+
+
 def profile(latest: pd.DataFrame, reference: pd.DataFrame, ward_code: str) -> pd.DataFrame:
     """One ward's figure for every measure, with its rank among Derby's wards, Derby and England.
 
@@ -95,10 +102,8 @@ def profile(latest: pd.DataFrame, reference: pd.DataFrame, ward_code: str) -> pd
             "Source", "key"]
     if latest.empty:
         return pd.DataFrame(columns=cols)
-    by_measure = _by_measure(with_ranks(latest))
-    ref = _reference(reference)
     rows = []
-    for m in measures(latest).to_dict("records"):
+    for m, by_measure, ref in _each_measure(latest, reference):
         meta = meta_of(m)
         part = by_measure.get(m["key"], {})
         row = part.get(ward_code, {})
@@ -130,10 +135,8 @@ def compare_all(latest: pd.DataFrame, reference: pd.DataFrame, code_a: str, code
             "england", "gap", "rank_a", "rank_b", "n_ranked", "ward_min", "ward_max"]
     if latest.empty:
         return pd.DataFrame(columns=cols)
-    by_measure = _by_measure(with_ranks(latest))
-    ref = _reference(reference)
     rows = []
-    for m in measures(latest).to_dict("records"):
+    for m, by_measure, ref in _each_measure(latest, reference):
         part = by_measure.get(m["key"], {})
         ra, rb = part.get(code_a, {}), part.get(code_b, {})
         a = None if _missing(ra.get("value")) else float(ra["value"])
