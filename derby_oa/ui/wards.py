@@ -214,16 +214,6 @@ def _source_text(view: View) -> str:
     return "; ".join(titles) or "no source (no ward has a value)"
 
 
-def map_table(view: View) -> pd.DataFrame:
-    """The mapped values as a table: ward, value, rank, status, source."""
-    ranked = wards.ranking(view.values, view.meta)
-    n = int(ranked["value"].notna().sum())
-    src = view.values.set_index("area_code")["source_title"]
-    return pd.DataFrame({"Ward": ranked["area_name"], "Code": ranked["area_code"], "Value": ranked["label"],
-                         "Rank": [wards.rank_text(r, n) for r in ranked["rank"]], "Status": ranked["status"],
-                         "Source": ranked["area_code"].map(src).fillna("")})
-
-
 def map_section(con, view: View) -> str | None:
     """Choropleth (or hex map) of the chosen indicator, its legend and its table. Returns the map style."""
     hex_path = HEX_LAYOUTS[view.vintage]
@@ -281,7 +271,7 @@ def map_section(con, view: View) -> str | None:
                f"{names.get(view.ward_b, view.ward_b)} (pink, second ward). Classes: up to 5 groups of about "
                "equal numbers of wards, never more than the distinct values and never overlapping; hatched "
                "grey = no data (never zero). Hover for ward, value, rank and source; click a ward to choose it.")
-    table = map_table(view)
+    table = wards.map_table(view.values, view.meta)
     with st.expander("Table of the mapped values", expanded=not view.has_boundaries):
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table),

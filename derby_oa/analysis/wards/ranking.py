@@ -133,6 +133,16 @@ def ranking(values: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     return df.sort_values(["value", "area_name"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
 
+def map_table(values: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
+    """The mapped values as a table: ward, code, value, rank, status and source (ward rows of one indicator)."""
+    ranked = ranking(values, meta)
+    n = int(ranked["value"].notna().sum())
+    src = values.set_index("area_code")["source_title"]
+    return pd.DataFrame({"Ward": ranked["area_name"], "Code": ranked["area_code"], "Value": ranked["label"],
+                         "Rank": [rank_text(r, n) for r in ranked["rank"]], "Status": ranked["status"],
+                         "Source": ranked["area_code"].map(src).fillna("")})
+
+
 def rank_text(rank, n: int) -> str:
     """"3rd of 17 wards with data (1 = highest)" or "not ranked (no data)"."""
     if _missing(rank) or rank is None:
