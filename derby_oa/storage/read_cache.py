@@ -15,8 +15,8 @@ from collections import OrderedDict
 import pandas as pd
 
 MAX_ENTRIES = 4096
-MAX_BYTES = 160 * 1024 * 1024
-MAX_RESULT_BYTES = 16 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024
+MAX_RESULT_BYTES = 8 * 1024 * 1024
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, tuple[str, object, int]] = OrderedDict()  # key -> (kind, value, bytes)
