@@ -1,6 +1,6 @@
 """The school layer of the Wards page: schools as points on the ward map (size by pupils, colour by
 a chosen school measure), with the table behind it. Figures are by school location, not by where
-pupils live. Kept apart from `wards_view` so the two can change independently.
+pupils live. Kept apart from `ui/wards.py` so the two can change independently.
 """
 from __future__ import annotations
 

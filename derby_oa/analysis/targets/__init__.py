@@ -1,7 +1,7 @@
 """The plan's targets and officers' local targets: status, trajectories, required change and scenarios.
 
 Pure logic on tidy frames; `assess_all(con)` and `assess_target(con, target_id)` gather the data
-through `queries.target_data`. Statuses are exactly "met", "not met" (date passed), "on track", "off track" (still ahead) or "not assessable",
+through `queries.targets`. Statuses are exactly "met", "not met" (date passed), "on track", "off track" (still ahead) or "not assessable",
 and the rule that decides each is written in words (`RULES`, `GENERAL_RULE`) for the page to show.
 
 Modules: `common` (statuses, rule texts, helpers), `arithmetic`, `assessment`, `charting`
