@@ -177,6 +177,8 @@ def test_priority_page_presentation_mode(full_db):
     assert not [df for df in [*at.dataframe, *at.table] if "Rank among neighbours" in df.value.columns]
     # charts are static SVG pictures of the same specs on the shared screen (no chart library to load) ...
     assert not at.get("vega_lite_chart") and len(at.get("image")) >= 2
+    captions = [img.proto.imgs[0].caption for img in at.get("image")]  # the picture's text (its alt text too)
+    assert all(c for c in captions) and any("Derby against England" in c for c in captions)
     # ... and the interactive chart is one toggle away
     at.toggle(key=next(t.key for t in at.toggle if t.key.startswith("interactive-trend-"))).set_value(True).run()
     assert len(at.get("vega_lite_chart")) == 1

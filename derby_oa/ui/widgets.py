@@ -173,24 +173,26 @@ def static_svg(chart: alt.TopLevelMixin) -> str:
     return svg
 
 
-def show_chart(chart: alt.TopLevelMixin, key: str | None = None) -> None:
+def show_chart(chart: alt.TopLevelMixin, key: str | None = None, caption: str | None = None) -> bool:
     """Draw an Altair chart from its kept Vega-Lite dict (the app's theme off, the container's width).
 
     In presentation mode (the board's shared screen) the chart is a static SVG image of the same spec, so the
-    page loads no chart library; the interactive chart is one toggle away."""
+    page loads no chart library; the interactive chart is one toggle away. The image carries `caption` (shown
+    as text, and its alternative text); returns True when it did."""
     if st.query_params.get("present") == "1" and not st.toggle(
             "Interactive chart", key=f"interactive-{key}", help="Hover for values; the picture shows the same data."):
-        st.image(static_svg(chart), width="stretch")
-        return
+        st.image(static_svg(chart), width="stretch", caption=md_escape(caption) if caption else None)
+        return bool(caption)
     spec = vega_spec(chart)
     st.vega_lite_chart({**spec, "datasets": dict(spec.get("datasets") or {})}, theme=None, width="stretch", key=key)
+    return False
 
 
 def chart_block(chart: alt.TopLevelMixin, table: pd.DataFrame, name: str, caption: str,
                 alt_text: str | None = None, key: str | None = None) -> None:
     """A chart with its caption, its data as a table, CSV download and PNG/SVG export (files made on click)."""
-    show_chart(chart, key=key)
-    st.caption(caption)
+    if not show_chart(chart, key=key, caption=caption):
+        st.caption(caption)
     with st.expander("Data table and downloads"):
         data_table(table, alt_text or f"Data behind the chart: {caption}")
         base = slug(name)
