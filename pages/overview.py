@@ -41,7 +41,7 @@ with st.expander("How the tiles are worked out"):
     st.markdown(tiles_view.RULES_MARKDOWN)
 with st.expander("The headline figures as a table"):
     table = tiles_view.table(tiles)
-    widgets.data_table(table, "The headline figures, one row per tile")
+    st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), "board-headlines.csv", "text/csv",
                        key="csv-headlines")
 

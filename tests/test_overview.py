@@ -38,13 +38,13 @@ def test_overview_full(full_db):
     # the reason stays in the table under the tiles
     assert "cannot be judged" not in gld
     assert "better than England" not in gld and "worse than England" not in gld
-    basis = at.table[0].value.set_index("indicator_id").loc[["gld"], "Comparison basis"]
+    basis = at.dataframe[0].value.set_index("indicator_id").loc[["gld"], "Comparison basis"]
     assert basis.str.contains("counts not published").all()
     absence = next(t for t in tiles if 'aria-label="Unauthorised absence: primary"' in t)
     assert "\u2191 worsening" in absence  # the value went up, which is bad for absence
     # the headline table has one row per tile with the generated sentence
-    table = at.table[0].value  # plain HTML: the overview loads no data grid
-    assert len(table) == 14 and not at.dataframe
+    table = at.dataframe[0].value
+    assert len(table) == 14
     assert table.set_index("indicator_id").loc["ks4_attainment8", "Derby"] == 42.2
     assert table.set_index("Indicator").loc["Good level of development", "Sentence"].startswith(
         "Derby 64.6%, England 68.3% in 2024/25: gap widened from 2.3 to 3.7 points since 2021/22")

@@ -98,6 +98,6 @@ def render(present: bool = False) -> None:
         if len(report.items):
             with st.expander("Every changed figure as a table"):
                 table = report.table()
-                widgets.data_table(table, "Every figure changed since the last meeting")
+                st.dataframe(table, hide_index=True, width="stretch")
                 st.download_button("Download CSV", functools.partial(exports.to_csv_bytes, table), "changes-since-last-meeting.csv",
                                    "text/csv", key="csv-changes")
