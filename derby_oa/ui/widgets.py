@@ -132,45 +132,38 @@ def presentation_mode() -> bool:
     return on
 
 
-_SPECS: "OrderedDict[int, tuple]" = OrderedDict()  # id(chart) -> (chart, Vega-Lite dict as Streamlit sends it)
-_SPECS_LOCK = threading.Lock()
+_KEPT: "OrderedDict[tuple, tuple]" = OrderedDict()  # (form, id(chart)) -> (chart, what was made from it)
+_KEPT_LOCK = threading.Lock()
+
+
+def _per_chart(form: str, chart: alt.TopLevelMixin, make):
+    """`make(chart)`, made once per chart object and form. Charts from the pages' caches are the same object
+    on every rerun; the chart is kept with its result, so its id is not reused meanwhile."""
+    key = (form, id(chart))
+    with _KEPT_LOCK:
+        kept = _KEPT.get(key)
+        if kept is not None and kept[0] is chart:
+            _KEPT.move_to_end(key)
+            return kept[1]
+    made = make(chart)
+    with _KEPT_LOCK:
+        _KEPT[key] = (chart, made)
+        while len(_KEPT) > 384:
+            _KEPT.popitem(last=False)
+    return made
 
 
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite dict with its data as named datasets, converted (and validated) once per chart object.
-
-    Charts from the pages' caches are the same object on every rerun, so a rerun sends the kept dict instead
-    of converting the chart again (the conversion is most of a chart page's server time)."""
+    """The chart's Vega-Lite dict with its data as named datasets, converted (and validated) once per chart object
+    (the conversion is most of a chart page's server time)."""
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-    with _SPECS_LOCK:
-        kept = _SPECS.get(id(chart))
-        if kept is not None and kept[0] is chart:
-            _SPECS.move_to_end(id(chart))
-            return kept[1]
-    spec = _convert_altair_to_vega_lite_spec(chart)
-    with _SPECS_LOCK:
-        _SPECS[id(chart)] = (chart, spec)  # the chart is kept with its dict, so its id is not reused meanwhile
-        while len(_SPECS) > 256:
-            _SPECS.popitem(last=False)
-    return spec
-
-
-_SVGS: "OrderedDict[int, tuple]" = OrderedDict()  # id(chart) -> (chart, SVG text), like _SPECS
+    return _per_chart("vega", chart, _convert_altair_to_vega_lite_spec)
 
 
 def static_svg(chart: alt.TopLevelMixin) -> str:
     """The chart as SVG text through vl-convert (the same spec the interactive chart draws), made once per chart."""
-    with _SPECS_LOCK:
-        kept = _SVGS.get(id(chart))
-        if kept is not None and kept[0] is chart:
-            return kept[1]
-    svg = charts.export_image(chart, "svg").decode("utf-8")
-    with _SPECS_LOCK:
-        _SVGS[id(chart)] = (chart, svg)
-        while len(_SVGS) > 128:
-            _SVGS.popitem(last=False)
-    return svg
+    return _per_chart("svg", chart, lambda c: charts.export_image(c, "svg").decode("utf-8"))
 
 
 def show_chart(chart: alt.TopLevelMixin, key: str | None = None, caption: str | None = None) -> bool:
